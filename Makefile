@@ -1,0 +1,66 @@
+# Two commands do everything on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+SCALE ?= default
+PYTEST := $(PY) -m pytest
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
+
+.PHONY: run serve seed install install-dev system-deps test test-unit test-pages test-browser bench clean-state
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: install, migrate, seed the demo world on first start (never over existing data), serve on :8501
+run: install
+	$(PY) -m rm_core db upgrade
+	$(PY) -m rm_core demo seed --scale $(SCALE) --if-empty
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+
+serve: install
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+## Debian packages the test tiers need: PostgreSQL (storage tests), Chromium (browser tests), Pango (PDF)
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ ! -x /usr/bin/chromium ] \
+	    || ! ldconfig -p | grep -q libpangoft2; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium \
+	    libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	fi
+
+## make test: every tier (unit incl. PostgreSQL, pages, browser)
+test: install-dev system-deps
+	$(PYTEST) tests -q -m "not browser" --ignore=tests/pages --ignore=tests/browser -n 2 --dist loadfile
+	$(PYTEST) tests/pages -q -n 2 --dist loadfile
+	$(PYTEST) tests/browser -q
+
+test-unit: install-dev system-deps
+	$(PYTEST) tests -q -m "not browser" --ignore=tests/pages --ignore=tests/browser -n 2 --dist loadfile
+
+test-pages: install-dev
+	$(PYTEST) tests/pages -q -n 2 --dist loadfile
+
+test-browser: install-dev system-deps
+	$(PYTEST) tests/browser -q
+
+bench: install-dev
+	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean-state:
+	rm -rf data/state

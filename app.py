@@ -1,0 +1,76 @@
+"""Risk Mining Workbench: the router. Identity, navigation and the shared sidebar; pages do the rest."""
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from rm_core.charts import enable_theme
+from rm_core.errors import UserError
+from rm_core.identity import ROLE_PURPOSE, resolve_actor
+from rm_core.settings import get_settings
+from rm_core.startup import prepare_state
+
+st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shield:", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
+
+# (section, file, title, icon); a page is listed here only once it works.
+PAGES = [
+    ("", "pages/home.py", "Home", ":material/home:"),
+]
+
+
+@st.cache_resource(show_spinner="Preparing the workbench…")
+def _prepared(database_url: str, home: str) -> list[str]:
+    """Migrate and repair the state once per process (keyed on where the state lives)."""
+    return prepare_state(get_settings())
+
+
+def _identity() -> tuple[str, str, bool]:
+    """(user name, display name, is local). OIDC through st.login when [auth] is configured in secrets."""
+    try:
+        has_auth = "auth" in st.secrets
+    except Exception:  # no secrets file at all: a local install
+        has_auth = False
+    if has_auth:
+        if not st.user.is_logged_in:
+            st.title("Risk Mining Workbench")
+            st.button("Sign in", on_click=st.login, type="primary")
+            st.stop()
+        name = st.user.get("email") or st.user.get("name") or "user"
+        return str(name), str(st.user.get("name") or name), False
+    user = get_settings().user
+    return user, user, True
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = get_settings()
+        warnings = _prepared(settings.database_url, str(settings.home))
+        name, display, local = _identity()
+        actor = resolve_actor(name, display, local=local)
+    except UserError as exc:
+        st.error(f"The workbench cannot start: {exc}", icon=":material/error:")
+        st.stop()
+    st.session_state["actor"] = actor
+    enable_theme()
+
+    leadership = st.query_params.get("view") == "leadership"
+    sections: dict[str, list] = {}
+    for section, path, title, icon in PAGES:
+        sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon, default=path.endswith("home.py")))
+    nav = st.navigation(sections, position="hidden" if leadership else "sidebar")
+
+    if not leadership:
+        with st.sidebar:
+            st.caption(f"Signed in as **{actor.label}** · {actor.role}")
+            st.caption(ROLE_PURPOSE[actor.role])
+            for warning in warnings:
+                st.warning(warning, icon=":material/warning:")
+            if not local:
+                st.button("Sign out", on_click=st.logout)
+    nav.run()
+
+
+main()

@@ -1,0 +1,57 @@
+"""What every page shares: the acting user, calling a service with clear errors, empty states, downloads."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from rm_core.errors import UserError
+from rm_core.exports import safe_csv
+from rm_core.identity import Actor, resolve_actor
+from rm_core.settings import get_settings
+
+T = TypeVar("T")
+log = logging.getLogger("rm_ui")
+
+LEADERSHIP_VIEW = "leadership"
+
+
+def read_only_link() -> bool:
+    """A leadership link (`?view=leadership`) is read-only for everyone who opens it."""
+    return st.query_params.get("view") == LEADERSHIP_VIEW
+
+
+def current_actor() -> Actor:
+    """The signed-in user (set by app.py); a page run on its own falls back to the configured local user."""
+    actor = st.session_state.get("actor")
+    if actor is None:
+        settings = get_settings()
+        actor = resolve_actor(settings.user)
+        st.session_state["actor"] = actor
+    if read_only_link() and actor.role != "viewer":
+        return Actor(actor.name, "viewer", actor.display_name)
+    return actor
+
+
+def run_action(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:
+    """Call a service; a UserError (bad input, permission) becomes a message, never a traceback."""
+    try:
+        result = fn(*args, **kwargs)
+    except UserError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return result
+
+
+def empty_state(message: str, icon: str = ":material/info:") -> None:
+    st.info(message, icon=icon)
+
+
+def csv_download(label: str, data, file_name: str, key: str | None = None) -> None:
+    """A CSV download whose text cells cannot run as spreadsheet formulas."""
+    st.download_button(label, safe_csv(data).encode("utf-8"), file_name=file_name, mime="text/csv",
+                       key=key, icon=":material/download:")

@@ -1,0 +1,55 @@
+"""The command line: one top-level command per domain, each registered by its own `<domain>/cli.py`.
+
+Handlers return an exit code. A `UserError` becomes exit 2 with its message on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from rm_core.errors import UserError
+
+# Each module defines `register(subparsers)`; handlers import heavy libraries lazily so `--help` stays fast.
+DOMAIN_CLIS = (
+    "rm_core.store.cli",
+    "rm_core.demo.cli",
+    "rm_core.metrics.cli",
+    "rm_core.reports.cli",
+    "rm_core.mos.cli",
+    "rm_core.rules.cli",
+    "rm_core.workshops.cli",
+    "rm_core.roadmap.cli",
+    "rm_core.trackers.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rm_core", description="Risk Mining Workbench command line")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in DOMAIN_CLIS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:  # a domain not built yet in this checkout
+            if not exc.name or not (name == exc.name or name.startswith(exc.name + ".")):
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,48 @@
+import pytest
+from sqlalchemy import select
+
+from rm_core.errors import PermissionDenied
+from rm_core.identity import PERMISSIONS, ROLES, Actor, can, require, resolve_actor, set_role
+from rm_core.store.db import read_session
+from rm_core.store.models import AuditEvent
+
+EXPECTED = {  # role -> permissions it must hold; everything else must be refused
+    "viewer": {"read", "workshop.participate"},
+    "editor": {"read", "workshop.participate", "mo.edit", "metrics.edit", "rule.propose", "hitlog.upload",
+               "roadmap.edit", "tracker.edit"},
+    "facilitator": {"read", "workshop.participate", "workshop.facilitate", "roadmap.edit"},
+    "admin": set(PERMISSIONS),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("permission", sorted(PERMISSIONS))
+def test_role_permission_matrix(role, permission):
+    actor = Actor("someone", role)
+    allowed = permission in EXPECTED[role]
+    assert can(actor, permission) is allowed
+    if allowed:
+        require(actor, permission)
+    else:
+        with pytest.raises(PermissionDenied, match=f"signed in as {role}"):
+            require(actor, permission)
+
+
+def test_first_local_user_is_admin_and_the_next_a_viewer(state):
+    assert resolve_actor("Priya").role == "admin"
+    assert resolve_actor("carlos").role == "viewer"
+    assert resolve_actor("priya").role == "admin"  # names are case-insensitive
+
+
+def test_first_oidc_user_is_not_made_admin(state):
+    assert resolve_actor("lead@example.com", local=False).role == "viewer"
+
+
+def test_only_an_admin_changes_roles_and_it_is_audited(state, admin, editor):
+    with pytest.raises(PermissionDenied):
+        set_role(editor, "carlos", "admin")
+    set_role(admin, "carlos", "editor")
+    assert resolve_actor("carlos").role == "editor"
+    with read_session() as s:
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.set_role")).one()
+        assert (ev.actor, ev.record_id, ev.after) == ("ada", "carlos", {"role": "editor"})
