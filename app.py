@@ -73,4 +73,5 @@ def main() -> None:
     nav.run()
 
 
-main()
+if __name__ == "__main__":
+    main()

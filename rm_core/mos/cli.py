@@ -1,0 +1,137 @@
+"""`mo` commands: import, search, match, reindex — the same services the MO page uses."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    mo = sub.add_parser("mo", help="MO repository: import, search, 'is this a known MO?', reindex")
+    msub = mo.add_subparsers(dest="mo_command", required=True)
+
+    imp = msub.add_parser("import", help="import MOs from CSV, JSONL or Parquet (all rows or none)")
+    imp.add_argument("path", type=Path)
+    imp.set_defaults(func=_import)
+
+    se = msub.add_parser("search", help="fused semantic + keyword search")
+    se.add_argument("query", nargs="?")
+    se.add_argument("--queries-file", type=Path, help='JSONL: {"query": ..., "where": {FIELD: VALUE}} per line')
+    se.add_argument("--k", type=int, default=10)
+    se.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE")
+    se.add_argument("--format", choices=("json", "text"), default="text")
+    se.set_defaults(func=_search)
+
+    ma = msub.add_parser("match", help="is this a known MO? (paste investigation notes in a file)")
+    ma.add_argument("--text-file", type=Path, required=True)
+    ma.add_argument("--k", type=int, default=5)
+    ma.add_argument("--format", choices=("json", "text"), default="text")
+    ma.set_defaults(func=_match)
+
+    ri = msub.add_parser("reindex", help="rebuild the search index from the database")
+    ri.add_argument("--check", action="store_true", help="only compare counts and repair drift")
+    ri.set_defaults(func=_reindex)
+
+
+def _engine():
+    from rm_core.mos.engine import MOSearchEngine
+    from rm_core.settings import get_settings
+    from rm_core.store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings)
+    return MOSearchEngine(settings)
+
+
+def _replay(engine) -> None:
+    """Finish index writes a crashed process left queued, so a search never misses a saved MO."""
+    from sqlalchemy import select
+
+    from rm_core.mos.repository import _apply_to_index
+    from rm_core.store.db import read_session
+    from rm_core.store.models import IndexOutbox
+
+    with read_session() as s:
+        pending = list(s.scalars(select(IndexOutbox.mo_id)))
+    _apply_to_index(engine, pending)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rindexing {done:,}/{total:,}", end="" if done < total else "\n", file=sys.stderr)
+
+
+def _import(args) -> int:
+    from rm_core.errors import UserError
+    from rm_core.identity import resolve_actor
+    from rm_core.mos.repository import import_mos
+    from rm_core.settings import get_settings
+
+    if not args.path.is_file():
+        raise UserError(f"{args.path}: no such file.")
+    engine = _engine()
+    report = import_mos(resolve_actor(get_settings().user), args.path, engine, progress=_progress)
+    print(f"{report.file}: {report.created} MOs created, {report.updated} updated, {report.indexed} indexed")
+    return 0
+
+
+def _search(args) -> int:
+    from rm_core.errors import UserError
+    from rm_core.mos.search import parse_where, read_queries_file
+
+    if bool(args.query) == bool(args.queries_file):
+        raise UserError("give either a QUERY or --queries-file, not both or neither.")
+    if args.k < 1:
+        raise UserError("--k must be at least 1.")
+    if args.queries_file:
+        try:
+            lines = args.queries_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{args.queries_file}: cannot be read ({exc}).") from None
+        queries = read_queries_file(lines, str(args.queries_file))
+    else:
+        queries = [(args.query, parse_where(args.where))]
+    engine = _engine()
+    _replay(engine)
+    for results in engine.search_many(queries, k=args.k):
+        if args.format == "json":
+            print(results.to_json(), flush=True)
+        else:
+            print(f"# {results.query}")
+            for rank, hit in enumerate(results.hits, 1):
+                print(f"{rank:>2}. {hit.mo_id}  {hit.score:.3f}  {hit.title}\n    {hit.snippet}")
+    return 0
+
+
+def _match(args) -> int:
+    from rm_core.errors import UserError
+
+    try:
+        notes = args.text_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{args.text_file}: cannot be read ({exc}).") from None
+    if not notes.strip():
+        raise UserError(f"{args.text_file}: is empty; paste the investigation notes into it.")
+    engine = _engine()
+    _replay(engine)
+    result = engine.match(notes, k=args.k)
+    if args.format == "json":
+        print(json.dumps(result.public(), ensure_ascii=False))
+    else:
+        print(f"verdict: {result.verdict}")
+        for m in result.matches:
+            print(f"  {m.mo_id}  {m.score:.3f}  {m.title}")
+    return 0
+
+
+def _reindex(args) -> int:
+    from rm_core.mos.repository import reindex, sync_index
+
+    engine = _engine()
+    if args.check:
+        report = sync_index(engine)
+        print(f"database {report.database:,} MOs, index {report.index:,}; replayed {report.replayed}, "
+              f"indexed {report.missing_indexed} missing, removed {report.orphans_removed} orphans")
+        return 0
+    print(f"reindexed {reindex(engine, progress=_progress):,} MOs")
+    return 0

@@ -1,0 +1,531 @@
+"""MOs in the database: validated create/edit with version history, import, and keeping the index in step.
+
+The SQL row is the truth. Every write queues the MO in `index_outbox` in the same transaction; the index is
+written after the commit and the queue entry removed once Chroma has it. A crash in between leaves the entry,
+and `sync_index` (run at start-up) replays it: no MO in the database without its index entry for long, none in
+the index without its row.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from rm_core.audit import record_event, snapshot
+from rm_core.errors import NotFound, Problem, UserError, ValidationFailed
+from rm_core.identity import Actor, require
+from rm_core.mos.records import MODoc
+from rm_core.store.db import read_session, write_session
+from rm_core.store.models import MO, Gap, GapEvidence, IndexOutbox, Initiative, MOVersion, Request, Rule, RuleMO, utcnow
+
+log = logging.getLogger(__name__)
+
+ABUSE_FAMILIES = (
+    "identity fraud", "account takeover", "related/linked accounts", "counterfeit and IP abuse",
+    "review manipulation", "listing or inventory hijacking", "payment and gift-card fraud", "refund/return abuse",
+    "fee and promotion abuse", "policy circumvention after suspension", "shipping/fulfilment fraud",
+    "money laundering through sales",
+)
+STAGES = ("onboarding", "positioning", "monetization", "evasion")
+STATUSES = ("draft", "active", "dormant", "mitigated", "retired")
+SEVERITIES = ("S1", "S2", "S3", "S4")
+SITES = ("India", "Costa Rica")
+SOURCES = ("investigation", "partner request", "ML model", "AI assist", "import")
+MO_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}-?[A-Za-z0-9]{1,12}$")
+VERSIONED = ("title", "aliases", "summary", "narrative", "abuse_family", "stage", "signals", "mediums",
+             "marketplaces", "site", "status", "severity", "confidence", "first_seen", "last_seen",
+             "documented_at", "mitigated_at", "est_accounts", "est_exposure_usd", "source", "owner")
+MAX_TEXT = 100_000
+
+
+def _split_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in re.split(r"[;,|\n]", value) if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+class MOInput(BaseModel):
+    """What a user may set on an MO; every field is checked before anything is written."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=300)
+    summary: str = Field(default="", max_length=5_000)
+    narrative: str = Field(default="", max_length=MAX_TEXT)
+    aliases: list[str] = []
+    abuse_family: str = Field(default="", max_length=64)
+    stage: str = ""
+    signals: list[str] = []
+    mediums: list[str] = []
+    marketplaces: list[str] = []
+    site: str = ""
+    status: str = "draft"
+    severity: str = "S3"
+    confidence: str = "medium"
+    first_seen: dt.date | None = None
+    last_seen: dt.date | None = None
+    documented_at: dt.date | None = None
+    mitigated_at: dt.date | None = None
+    est_accounts: int | None = Field(default=None, ge=0)
+    est_exposure_usd: float | None = Field(default=None, ge=0)
+    source: str = "investigation"
+    owner: str = Field(default="", max_length=64)
+
+    @field_validator("aliases", "signals", "mediums", "marketplaces", mode="before")
+    @classmethod
+    def _lists(cls, v: Any) -> list[str]:
+        return _split_list(v)
+
+    @field_validator("stage", "status", "confidence", "abuse_family", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> str:
+        return "" if v is None else str(v).strip().lower()
+
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _sev(cls, v: Any) -> str:
+        return "S3" if v in (None, "") else str(v).strip().upper()
+
+    @field_validator("first_seen", "last_seen", "documented_at", "mitigated_at", mode="before")
+    @classmethod
+    def _blank_date(cls, v: Any) -> Any:
+        return None if v in ("", None) else v
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, v: str) -> str:
+        if v and v not in STAGES:
+            raise ValueError(f"must be one of {', '.join(STAGES)}")
+        return v
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, v: str) -> str:
+        if v not in STATUSES:
+            raise ValueError(f"must be one of {', '.join(STATUSES)}")
+        return v
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, v: str) -> str:
+        if v not in SEVERITIES:
+            raise ValueError(f"must be one of {', '.join(SEVERITIES)}")
+        return v
+
+    @field_validator("confidence")
+    @classmethod
+    def _confidence(cls, v: str) -> str:
+        if v not in ("low", "medium", "high"):
+            raise ValueError("must be low, medium or high")
+        return v
+
+
+def problems_from(exc: ValidationError, file: str | None = None, row: int | None = None) -> list[Problem]:
+    return [Problem(err["msg"].removeprefix("Value error, "), file=file, row=row,
+                    field=".".join(str(p) for p in err["loc"]) or None) for err in exc.errors()]
+
+
+def validate_input(data: dict[str, Any], file: str | None = None, row: int | None = None) -> MOInput:
+    try:
+        return MOInput.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(problems_from(exc, file, row)) from None
+
+
+# --- index documents --------------------------------------------------------------------------------------
+
+def mo_text(mo: MO) -> str:
+    # Imports often carry one description as both summary and narrative: index it once.
+    parts = [mo.narrative] if mo.summary and mo.narrative.startswith(mo.summary) else [mo.summary, mo.narrative]
+    if mo.signals:
+        parts.append("Signals: " + "; ".join(mo.signals))
+    if mo.aliases:
+        parts.append("Also known as: " + "; ".join(mo.aliases))
+    return "\n\n".join(p for p in parts if p)
+
+
+def to_doc(mo: MO) -> MODoc:
+    return MODoc(mo.id, mo.title, mo_text(mo), {
+        "abuse_family": mo.abuse_family, "stage": mo.stage, "marketplaces": mo.marketplaces, "site": mo.site,
+        "status": mo.status, "severity": mo.severity, "first_seen": mo.first_seen})
+
+
+def load_docs(ids: Iterable[str]) -> list[MODoc]:
+    ids = list(ids)
+    out: list[MODoc] = []
+    with read_session() as s:
+        for start in range(0, len(ids), 500):
+            out += [to_doc(m) for m in s.scalars(select(MO).where(MO.id.in_(ids[start:start + 500])))]
+    return out
+
+
+def _queue(session: Session, mo_id: str, op: str) -> None:
+    existing = session.get(IndexOutbox, mo_id)
+    if existing:
+        existing.op, existing.queued_at = op, utcnow()
+    else:
+        session.add(IndexOutbox(mo_id=mo_id, op=op))
+
+
+def _apply_to_index(engine: Any, mo_ids: list[str]) -> None:
+    """Write queued MOs to the index, then clear their queue entries (only once Chroma has them)."""
+    if engine is None or not mo_ids:
+        return
+    with read_session() as s:
+        ops = {o.mo_id: o.op for o in s.scalars(select(IndexOutbox).where(IndexOutbox.mo_id.in_(mo_ids)))}
+    upserts = [m for m, op in ops.items() if op == "upsert"]
+    docs = load_docs(upserts)
+    if len(docs) == 1:
+        engine.upsert(docs[0])
+    elif docs:
+        engine.index(docs)
+    for mo_id, op in ops.items():
+        if op == "delete":
+            engine.delete(mo_id)
+    with write_session() as s:
+        s.execute(delete(IndexOutbox).where(IndexOutbox.mo_id.in_(list(ops))))
+
+
+def next_mo_id(session: Session) -> str:
+    numbers = [int(m.group(1)) for (i,) in session.execute(select(MO.id).where(MO.id.like("MO-%")))
+               if (m := re.fullmatch(r"MO-(\d+)", i))]
+    return f"MO-{(max(numbers) + 1 if numbers else 1):04d}"
+
+
+# --- services ---------------------------------------------------------------------------------------------
+
+def create_mo(actor: Actor, data: dict[str, Any], engine: Any = None, mo_id: str | None = None,
+              note: str = "created") -> MO:
+    require(actor, "mo.edit")
+    values = validate_input(data).model_dump()
+    with write_session() as s:
+        new_id = mo_id or next_mo_id(s)
+        if s.get(MO, new_id) is not None:
+            raise UserError(f"{new_id} already exists; edit it instead or choose another id.")
+        mo = MO(id=new_id, version=1, updated_by=actor.name, updated_at=utcnow(), **values)
+        s.add(mo)
+        s.flush()
+        after = snapshot(mo, list(VERSIONED))
+        s.add(MOVersion(mo_id=new_id, version=1, changed_by=actor.name, snapshot=after, note=note))
+        record_event(s, actor.name, "mo.create", "mo", new_id, None, after)
+        _queue(s, new_id, "upsert")
+    _apply_to_index(engine, [new_id])
+    return mo
+
+
+def update_mo(actor: Actor, mo_id: str, changes: dict[str, Any], engine: Any = None, note: str = "",
+              expected_version: int | None = None) -> MO:
+    """Apply `changes` (any MOInput fields); a new version is kept with who changed what.
+
+    `expected_version` guards against two people editing the same MO at once: the later save is refused.
+    """
+    require(actor, "mo.edit")
+    with write_session() as s:
+        mo = s.get(MO, mo_id)
+        if mo is None:
+            raise NotFound(f"No MO {mo_id}.")
+        if expected_version is not None and mo.version != expected_version:
+            raise UserError(f"{mo_id} was changed by {mo.updated_by} while you were editing (now version "
+                            f"{mo.version}); reload it and apply your change again.")
+        before = snapshot(mo, list(VERSIONED))
+        merged = validate_input({**before, **changes}).model_dump()
+        for key, value in merged.items():
+            setattr(mo, key, value)
+        after = snapshot(mo, list(VERSIONED))
+        if after == before:
+            return mo
+        mo.version += 1
+        mo.updated_by, mo.updated_at = actor.name, utcnow()
+        s.add(MOVersion(mo_id=mo_id, version=mo.version, changed_by=actor.name, snapshot=after, note=note))
+        record_event(s, actor.name, "mo.update", "mo", mo_id, before, after)
+        _queue(s, mo_id, "upsert")
+    _apply_to_index(engine, [mo_id])
+    return mo
+
+
+def delete_mo(actor: Actor, mo_id: str, engine: Any = None) -> None:
+    require(actor, "mo.edit")
+    with write_session() as s:
+        mo = s.get(MO, mo_id)
+        if mo is None:
+            raise NotFound(f"No MO {mo_id}.")
+        record_event(s, actor.name, "mo.delete", "mo", mo_id, snapshot(mo, list(VERSIONED)), None)
+        s.delete(mo)
+        _queue(s, mo_id, "delete")
+    _apply_to_index(engine, [mo_id])
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: int
+    changed_at: dt.datetime
+    changed_by: str
+    note: str
+    changed_fields: list[str]
+
+
+@dataclass(frozen=True)
+class LinkedRule:
+    rule_id: str
+    name: str
+    status: str
+    role: str
+
+
+@dataclass
+class MODetail:
+    mo: MO
+    rules: list[LinkedRule] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    initiatives: list[Initiative] = field(default_factory=list)
+    history: list[VersionEntry] = field(default_factory=list)
+
+
+def mo_detail(mo_id: str) -> MODetail:
+    with read_session() as s:
+        mo = s.get(MO, mo_id)
+        if mo is None:
+            raise NotFound(f"No MO {mo_id}.")
+        rules = [LinkedRule(r.id, r.name, r.status, role) for r, role in s.execute(
+            select(Rule, RuleMO.role).join(RuleMO, RuleMO.rule_id == Rule.id).where(RuleMO.mo_id == mo_id)
+            .order_by(Rule.id))]
+        requests = list(s.scalars(select(Request).where(Request.mo_id == mo_id).order_by(Request.opened_at.desc())))
+        gap_ids = set(s.scalars(select(GapEvidence.gap_id).where(GapEvidence.mo_id == mo_id)))
+        gap_ids |= {r.gap_id for r in requests if r.gap_id}
+        gaps = list(s.scalars(select(Gap).where(Gap.id.in_(gap_ids)).order_by(Gap.id))) if gap_ids else []
+        ini_ids = {g.initiative_id for g in gaps if g.initiative_id}
+        initiatives = list(s.scalars(select(Initiative).where(Initiative.id.in_(ini_ids)))) if ini_ids else []
+        versions = list(s.scalars(select(MOVersion).where(MOVersion.mo_id == mo_id).order_by(MOVersion.version)))
+    history, previous = [], {}
+    for v in versions:
+        changed = sorted(k for k in v.snapshot if v.snapshot.get(k) != previous.get(k)) if previous else ["created"]
+        history.append(VersionEntry(v.version, v.changed_at, v.changed_by, v.note, changed))
+        previous = v.snapshot
+    return MODetail(mo, rules, requests, gaps, initiatives, list(reversed(history)))
+
+
+def mo_titles(ids: Iterable[str]) -> dict[str, str]:
+    ids = list(ids)
+    if not ids:
+        return {}
+    with read_session() as s:
+        return dict(s.execute(select(MO.id, MO.title).where(MO.id.in_(ids))).all())
+
+
+def count_mos() -> int:
+    with read_session() as s:
+        return s.scalar(select(func.count()).select_from(MO)) or 0
+
+
+def all_mo_ids() -> list[str]:
+    with read_session() as s:
+        return list(s.scalars(select(MO.id)))
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    mo_id: str
+    title: str
+    status: str
+    severity: str
+    rules: int
+    active_rules: int
+    candidate_rules: int
+    gap: str  # "no rule", "no active rule", "only candidates for retirement", ""
+
+
+def coverage(include_mitigated: bool = False) -> list[CoverageRow]:
+    """MOs with no active rule, and MOs whose rules are all candidates for retirement."""
+    with read_session() as s:
+        counts: dict[str, dict[str, int]] = {}
+        for mo_id, status in s.execute(select(RuleMO.mo_id, Rule.status).join(Rule, Rule.id == RuleMO.rule_id)):
+            c = counts.setdefault(mo_id, {})
+            c[status] = c.get(status, 0) + 1
+        rows = []
+        statuses = ("active", "draft", "dormant") + (("mitigated",) if include_mitigated else ())
+        for mo in s.scalars(select(MO).where(MO.status.in_(statuses)).order_by(MO.severity, MO.id)):
+            c = counts.get(mo.id, {})
+            total, active, cand = sum(c.values()), c.get("active", 0), c.get("candidate", 0) + c.get("shadow", 0)
+            if total == 0:
+                gap = "no rule"
+            elif active == 0 and cand:
+                gap = "only candidates for retirement"
+            elif active == 0:
+                gap = "no active rule"
+            else:
+                continue
+            rows.append(CoverageRow(mo.id, mo.title, mo.status, mo.severity, total, active, cand, gap))
+    return rows
+
+
+# --- import -----------------------------------------------------------------------------------------------
+
+IMPORT_REQUIRED = ("title", "description")
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    file: str
+    created: int
+    updated: int
+    indexed: int
+
+
+def read_import_file(path: Path, name: str | None = None) -> list[dict[str, Any]]:
+    """Rows of a CSV, JSONL or Parquet file as dicts; unreadable files raise ValidationFailed naming the file."""
+    import polars as pl
+
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    try:
+        if path.stat().st_size == 0:
+            raise ValidationFailed(Problem("is empty: it has no rows", file=name))
+        if suffix == ".csv":
+            raw = path.read_bytes()
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValidationFailed(Problem(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV",
+                                               file=name)) from None
+            frame = pl.read_csv(raw, infer_schema=False, truncate_ragged_lines=False)
+        elif suffix in (".jsonl", ".ndjson"):
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+        elif suffix == ".parquet":
+            frame = pl.read_parquet(path)
+        else:
+            raise ValidationFailed(Problem("use a .csv, .jsonl or .parquet file", file=name))
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # polars raises many kinds for malformed files
+        raise ValidationFailed(Problem(f"cannot be read: {str(exc).splitlines()[0][:200]}", file=name)) from None
+    if frame.height == 0:
+        raise ValidationFailed(Problem("has a header but no rows", file=name))
+    frame = frame.rename({c: c.strip().lstrip("\ufeff").lower() for c in frame.columns})
+    missing = [c for c in IMPORT_REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValidationFailed([Problem("required column is missing", file=name, field=c) for c in missing])
+    return frame.to_dicts()
+
+
+def validate_import(rows: list[dict[str, Any]], name: str) -> list[tuple[str | None, MOInput]]:
+    """Every row checked; any problem refuses the whole file."""
+    problems: list[Problem] = []
+    valid: list[tuple[str | None, MOInput]] = []
+    seen: dict[str, int] = {}
+    for i, row in enumerate(rows, start=2 if name.lower().endswith(".csv") else 1):
+        mo_id = (str(row.get("mo_id") or "").strip()) or None
+        if mo_id and not MO_ID.match(mo_id):
+            problems.append(Problem(f"{mo_id!r} is not an MO id like MO-0142", file=name, row=i, field="mo_id"))
+        if mo_id and mo_id in seen:
+            problems.append(Problem(f"{mo_id} also on row {seen[mo_id]}", file=name, row=i, field="mo_id"))
+        if mo_id:
+            seen[mo_id] = i
+        description = row.get("description")
+        if description is None or not str(description).strip():
+            problems.append(Problem("is empty", file=name, row=i, field="description"))
+            continue
+        data = {k: v for k, v in row.items() if k not in ("mo_id", "description")}
+        data.setdefault("narrative", str(description))
+        data["narrative"] = str(description)
+        if not data.get("summary"):
+            data["summary"] = str(description)[:500]
+        data.setdefault("source", "import")
+        try:
+            valid.append((mo_id, MOInput.model_validate(data)))
+        except ValidationError as exc:
+            problems += problems_from(exc, name, i)
+    if problems:
+        raise ValidationFailed(problems)
+    return valid
+
+
+def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = None,
+               progress: Callable[[int, int], None] | None = None) -> ImportReport:
+    """Import a whole file or nothing; rows with an existing mo_id update that MO (a new version)."""
+    require(actor, "mo.edit")
+    name = name or path.name
+    valid = validate_import(read_import_file(path, name), name)
+    created = updated = 0
+    touched: list[str] = []
+    with write_session() as s:
+        numbers = [int(m.group(1)) for (i,) in s.execute(select(MO.id)) if (m := re.fullmatch(r"MO-(\d+)", i))]
+        next_number = max(numbers, default=0) + 1
+        existing = {m.id: m for m in s.scalars(select(MO).where(MO.id.in_([i for i, _ in valid if i])))}
+        for mo_id, values in valid:
+            data = values.model_dump()
+            if mo_id and mo_id in existing:
+                mo = existing[mo_id]
+                before = snapshot(mo, list(VERSIONED))
+                for k, v in data.items():
+                    setattr(mo, k, v)
+                mo.version += 1
+                mo.updated_by, mo.updated_at = actor.name, utcnow()
+                s.add(MOVersion(mo_id=mo_id, version=mo.version, changed_by=actor.name,
+                                snapshot=snapshot(mo, list(VERSIONED)), note=f"import {name}"))
+                updated += 1
+            else:
+                if not mo_id:
+                    mo_id = f"MO-{next_number:04d}"
+                    next_number += 1
+                mo = MO(id=mo_id, version=1, updated_by=actor.name, updated_at=utcnow(), **data)
+                s.add(mo)
+                s.flush()
+                s.add(MOVersion(mo_id=mo_id, version=1, changed_by=actor.name,
+                                snapshot=snapshot(mo, list(VERSIONED)), note=f"import {name}"))
+                created += 1
+            _queue(s, mo_id, "upsert")
+            touched.append(mo_id)
+        record_event(s, actor.name, "mo.import", "file", name, None,
+                     {"created": created, "updated": updated, "mo_ids": touched[:50]})
+    indexed = 0
+    if engine is not None:
+        docs = load_docs(touched)
+        engine.index(docs, progress=progress)
+        with write_session() as s:
+            s.execute(delete(IndexOutbox).where(IndexOutbox.mo_id.in_(touched)))
+        indexed = len(docs)
+    return ImportReport(name, created, updated, indexed)
+
+
+# --- keeping the index in step ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SyncReport:
+    replayed: int
+    missing_indexed: int
+    orphans_removed: int
+    database: int
+    index: int
+
+
+def sync_index(engine: Any) -> SyncReport:
+    """Replay what a crash left in the outbox, then reconcile ids both ways (start-up and `mo reindex --check`)."""
+    with read_session() as s:
+        pending = list(s.scalars(select(IndexOutbox.mo_id)))
+    _apply_to_index(engine, pending)
+    ids = all_mo_ids()
+    drift = engine.repair(ids, load_docs)
+    return SyncReport(len(pending), len(drift.missing_from_index), len(drift.orphaned_in_index), len(ids),
+                      engine.count())
+
+
+def reindex(engine: Any, progress: Callable[[int, int], None] | None = None) -> int:
+    with read_session() as s:
+        docs = [to_doc(m) for m in s.scalars(select(MO).order_by(MO.id))]
+    engine.rebuild(docs, progress=progress)
+    with write_session() as s:
+        s.execute(delete(IndexOutbox))
+    return len(docs)

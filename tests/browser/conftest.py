@@ -1,0 +1,125 @@
+"""Browser tier: the real app served by `streamlit run` on a free port, driven by headless Chromium.
+
+Waits use Streamlit's own signal (`data-test-script-state` on the app root), never sleeps.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.pg import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("RM_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+pytestmark = pytest.mark.browser
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"RM_HOME": str(home), "RM_USER": "browser-admin", "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+                "RM_EMBEDDINGS": os.environ.get("RM_TEST_BROWSER_EMBEDDINGS", "local")})
+    env.pop("RM_DATABASE_URL", None)
+    env.pop("RM_CHROMA_HOST", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory):
+    """Base URL of the app served over a small seeded demo world; the server always stops at the end."""
+    home = tmp_path_factory.mktemp("browser-state")
+    env = _env(home)
+    subprocess.run([sys.executable, "-m", "rm_core", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    seed = subprocess.run([sys.executable, "-m", "rm_core", "demo", "seed", "--scale", "small"], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert seed.returncode == 0, seed.stderr[-2000:]
+    port = free_port()
+    log = open(home / "streamlit.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{(home / 'streamlit.log').read_text()[-3000:]}")
+            time.sleep(0.2)  # polling the health endpoint, not waiting on the UI
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
+    except Exception:
+        pass
+    context.close()
+
+
+def wait_for_app(page) -> None:
+    """Wait until the script run the last action started has finished."""
+    page.wait_for_selector('[data-testid="stApp"]', state="attached")
+    page.wait_for_selector(IDLE, state="attached")
+    page.wait_for_function("""() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return app && app.getAttribute('data-test-script-state') === 'notRunning'
+            && !document.querySelector('[data-testid="stSkeleton"]');
+    }""")
+
+
+def open_page(page, base: str, path: str = "") -> None:
+    page.goto(f"{base}/{path}")
+    wait_for_app(page)
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def assert_no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
