@@ -10,6 +10,7 @@ from rm_core.errors import UserError
 from rm_core.identity import ROLE_PURPOSE, resolve_actor
 from rm_core.settings import get_settings
 from rm_core.startup import prepare_state
+from pages._ui import mo_engine
 
 st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shield:", layout="wide",
                    initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
@@ -17,13 +18,21 @@ st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shie
 # (section, file, title, icon); a page is listed here only once it works.
 PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
+    ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
 ]
 
 
 @st.cache_resource(show_spinner="Preparing the workbench…")
 def _prepared(database_url: str, home: str) -> list[str]:
     """Migrate and repair the state once per process (keyed on where the state lives)."""
-    return prepare_state(get_settings())
+    from rm_core.mos.repository import sync_index
+
+    warnings = prepare_state(get_settings())
+    report = sync_index(mo_engine())
+    if report.replayed or report.missing_indexed or report.orphans_removed:
+        warnings.append(f"The MO search index had drifted from the database and was repaired: "
+                        f"{report.replayed + report.missing_indexed} MOs indexed, {report.orphans_removed} removed.")
+    return warnings
 
 
 def _identity() -> tuple[str, str, bool]:

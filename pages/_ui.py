@@ -55,3 +55,17 @@ def csv_download(label: str, data, file_name: str, key: str | None = None) -> No
     """A CSV download whose text cells cannot run as spreadsheet formulas."""
     st.download_button(label, safe_csv(data).encode("utf-8"), file_name=file_name, mime="text/csv",
                        key=key, icon=":material/download:")
+
+
+@st.cache_resource(show_spinner="Opening the MO index…")
+def _search_engine(where: str, embeddings: str):
+    from rm_core.mos.engine import MOSearchEngine
+
+    return MOSearchEngine(get_settings())
+
+
+def mo_engine():
+    """The process's MO search engine (Chroma + keyword side + embedding model, loaded once, lazily)."""
+    s = get_settings()
+    where = f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.chroma_path)
+    return _search_engine(where, s.embeddings)

@@ -1,0 +1,247 @@
+"""MO repository & search: find the right MO from a half-formed description, and know when it is new."""
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from pages._ui import csv_download, current_actor, empty_state, mo_engine, run_action
+from rm_core.identity import can
+from rm_core.mos.repository import (ABUSE_FAMILIES, SEVERITIES, SITES, STAGES, STATUSES, count_mos, coverage,
+                                    create_mo, import_mos, mo_detail, update_mo)
+from rm_core.text import md_escape
+
+actor = current_actor()
+params = st.query_params
+engine = mo_engine()
+
+st.title("MO repository")
+
+if count_mos() == 0:
+    empty_state("No MOs yet. Import a CSV/JSONL/Parquet file of MOs in the **Import** tab (columns `title` and "
+                "`description` are required; `data/sample_mos.csv` is an example), create one in **New MO**, or seed "
+                "the demo world with `python -m rm_core demo seed`.")
+
+
+def _chips(meta: dict) -> str:
+    parts = [meta.get("abuse_family"), meta.get("stage"), ", ".join(meta.get("marketplaces") or []),
+             meta.get("site"), meta.get("status"), meta.get("severity")]
+    return " · ".join(md_escape(str(p)) for p in parts if p)
+
+
+def _open(mo_id: str) -> None:
+    st.query_params["mo"] = mo_id
+
+
+def show_detail(mo_id: str) -> None:
+    detail = run_action(mo_detail, mo_id)
+    if detail is None:
+        return
+    mo = detail.mo
+    st.button("← Back to results", on_click=lambda: st.query_params.pop("mo", None))
+    st.header(f"{mo.id} · {mo.title}", anchor=False)
+    st.caption(_chips({"abuse_family": mo.abuse_family, "stage": mo.stage, "marketplaces": mo.marketplaces,
+                       "site": mo.site, "status": mo.status, "severity": mo.severity})
+               + f" · version {mo.version} · owner {md_escape(mo.owner or '—')}")
+    left, right = st.columns([3, 2])
+    with left:
+        if mo.summary:
+            st.markdown(f"**Summary.** {md_escape(mo.summary)}")
+        st.text(mo.narrative or "(no narrative)")
+        if mo.signals:
+            st.markdown("**Signals**\n" + "\n".join(f"- {md_escape(s)}" for s in mo.signals))
+        if mo.mediums:
+            st.markdown("**Entities and mediums:** " + md_escape(", ".join(mo.mediums)))
+        if mo.aliases:
+            st.markdown("**Also known as:** " + md_escape(", ".join(mo.aliases)))
+        facts = {"First seen": mo.first_seen, "Last seen": mo.last_seen, "Documented": mo.documented_at,
+                 "Mitigated": mo.mitigated_at, "Est. accounts": mo.est_accounts,
+                 "Est. exposure (USD)": mo.est_exposure_usd, "Confidence": mo.confidence, "Source": mo.source}
+        st.dataframe([{"fact": k, "value": "—" if v is None else str(v)} for k, v in facts.items()],
+                     hide_index=True, width="stretch")
+    with right:
+        st.subheader("Rules", anchor=False)
+        if detail.rules:
+            st.dataframe([{"rule": r.rule_id, "name": r.name, "status": r.status, "coverage": r.role}
+                          for r in detail.rules], hide_index=True, width="stretch")
+        else:
+            st.warning("No rule covers this MO.", icon=":material/gpp_maybe:")
+        st.subheader("Requests, gaps, initiatives", anchor=False)
+        links = ([{"link": r.id, "kind": r.kind.replace("_", " "), "title": r.title, "status": r.status}
+                  for r in detail.requests] +
+                 [{"link": g.id, "kind": "upstream gap", "title": g.title, "status": g.status} for g in detail.gaps] +
+                 [{"link": i.id, "kind": "initiative", "title": i.title, "status": i.status}
+                  for i in detail.initiatives])
+        if links:
+            st.dataframe(links, hide_index=True, width="stretch")
+        else:
+            st.caption("No linked requests, gaps or initiatives.")
+        st.subheader("Similar MOs", anchor=False)
+        similar = run_action(engine.similar, mo.id, 5) or []
+        for hit in similar:
+            st.button(f"{hit.mo_id} · {hit.title} ({hit.score:.2f})", key=f"sim-{hit.mo_id}",
+                      on_click=_open, args=(hit.mo_id,))
+        st.subheader("History", anchor=False)
+        st.dataframe([{"version": h.version, "when": h.changed_at, "who": h.changed_by,
+                       "changed": ", ".join(h.changed_fields), "note": h.note} for h in detail.history],
+                     hide_index=True, width="stretch",
+                     column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    if can(actor, "mo.edit"):
+        with st.expander("Edit this MO", icon=":material/edit:"):
+            mo_form(f"edit-{mo.id}-{mo.version}", mo)
+
+
+def mo_form(key: str, mo=None, prefill: str = "") -> None:
+    """Create (mo is None) or edit form; the service validates every field and says which one is wrong."""
+    with st.form(key):
+        title = st.text_input("Title", value=mo.title if mo else "", max_chars=300)
+        summary = st.text_area("Summary", value=mo.summary if mo else prefill[:500], height=80)
+        narrative = st.text_area("Narrative", value=mo.narrative if mo else prefill, height=200)
+        c1, c2, c3, c4 = st.columns(4)
+        family = c1.selectbox("Abuse family", ("",) + ABUSE_FAMILIES,
+                              index=(("",) + ABUSE_FAMILIES).index(mo.abuse_family) if mo and mo.abuse_family in ABUSE_FAMILIES else 0)
+        stage = c2.selectbox("Stage", ("",) + STAGES, index=(("",) + STAGES).index(mo.stage) if mo and mo.stage in STAGES else 0)
+        status = c3.selectbox("Status", STATUSES, index=STATUSES.index(mo.status) if mo else 0)
+        severity = c4.selectbox("Severity", SEVERITIES, index=SEVERITIES.index(mo.severity) if mo else 2)
+        c5, c6, c7 = st.columns(3)
+        site = c5.selectbox("Owning site", ("",) + SITES, index=(("",) + SITES).index(mo.site) if mo and mo.site in SITES else 0)
+        marketplaces = c6.text_input("Marketplaces (separate with ;)", value="; ".join(mo.marketplaces) if mo else "")
+        first_seen = c7.date_input("First seen", value=mo.first_seen if mo else None)
+        signals = st.text_area("Signals (one per line)", value="\n".join(mo.signals) if mo else "", height=90)
+        note = st.text_input("What changed (kept in the history)") if mo else ""
+        if st.form_submit_button("Save MO" if mo else "Create MO", type="primary"):
+            data = {"title": title, "summary": summary, "narrative": narrative, "abuse_family": family,
+                    "stage": stage, "status": status, "severity": severity, "site": site,
+                    "marketplaces": marketplaces, "first_seen": first_seen, "signals": signals.splitlines()}
+            if mo:
+                saved = run_action(update_mo, actor, mo.id, data, engine, note=note, expected_version=mo.version,
+                                   success=f"{mo.id} saved")
+            else:
+                saved = run_action(create_mo, actor, data, engine, success="MO created")
+            if saved is not None:
+                st.query_params["mo"] = saved.id
+                st.rerun()
+
+
+if params.get("mo"):
+    show_detail(params["mo"])
+    st.stop()
+
+search_tab, match_tab, dup_tab, cov_tab, import_tab, new_tab = st.tabs(
+    ["Search", "Is this a known MO?", "Duplicates", "Coverage", "Import", "New MO"])
+
+FILTERS = {"abuse_family": ("Abuse type", ABUSE_FAMILIES), "stage": ("Stage", STAGES),
+           "marketplaces": ("Marketplace", ("US", "UK", "DE", "FR", "IT", "ES", "IN", "JP", "CA", "MX", "BR", "AU")),
+           "site": ("Site", SITES), "status": ("Status", STATUSES), "severity": ("Severity", SEVERITIES)}
+
+with search_tab:
+    query = st.text_input("Describe what you are seeing, or type an MO id or keywords",
+                          value=params.get("q", ""), key="q",
+                          placeholder="e.g. new sellers change bank details right after listing gift cards")
+    cols = st.columns(len(FILTERS) + 1)
+    where: dict = {}
+    for col, (name, (label, options)) in zip(cols, FILTERS.items()):
+        chosen = col.multiselect(label, options, default=[v for v in params.get_all(name) if v in options],
+                                 key=f"f-{name}")
+        if chosen:
+            where[name] = chosen if len(chosen) > 1 else chosen[0]
+    since = cols[-1].date_input("First seen from", value=dt.date.fromisoformat(params["from"]) if params.get("from") else None)
+    if since:
+        where["first_seen_from"] = since.isoformat()
+    # The URL carries the query and filters, so a result list can be shared as a link.
+    st.query_params.from_dict({"q": query, **{k: v if isinstance(v, list) else [v] for k, v in where.items()
+                                              if k in FILTERS}, **({"from": since.isoformat()} if since else {})})
+    k = st.slider("Results", 5, 50, 10, step=5)
+    if query.strip():
+        results = run_action(engine.search, query, k, where)
+        if results is not None and not results.hits:
+            empty_state("No MO matches these words and filters. Widen the filters or describe the behaviour "
+                        "differently — or check **Is this a known MO?** and start a new MO.")
+        if results is not None and results.hits:
+            st.caption(f"{len(results.hits)} MOs · query read as **{results.query_type}** · scores fuse "
+                       "semantic similarity with keyword (BM25) evidence")
+            for hit in results.hits:
+                with st.container(border=True):
+                    top, score = st.columns([6, 1])
+                    top.markdown(f"**{md_escape(hit.mo_id)} · {md_escape(hit.title)}**  \n{_chips(hit.metadata)}")
+                    score.metric("Score", f"{hit.score:.2f}", label_visibility="collapsed")
+                    st.text(hit.snippet)
+                    st.button("Open", key=f"open-{hit.mo_id}", on_click=_open, args=(hit.mo_id,))
+            rows = [{"mo_id": h.mo_id, "title": h.title, "score": round(h.score, 4), "snippet": h.snippet,
+                     **{k2: ", ".join(v) if isinstance(v, list) else v for k2, v in h.metadata.items()}}
+                    for h in results.hits]
+            d1, d2 = st.columns(2)
+            with d1:
+                csv_download("Export CSV", rows, "mo_results.csv")
+            with d2:
+                st.download_button("Export JSONL", "\n".join(json.dumps(r, default=str) for r in rows),
+                                   file_name="mo_results.jsonl", mime="application/jsonl", icon=":material/download:")
+    else:
+        st.caption("Search by meaning (paraphrases work), by keyword, or by MO id. Filters narrow the list.")
+
+with match_tab:
+    notes = st.text_area("Paste investigation notes (up to a few thousand words)", height=220, key="notes",
+                         max_chars=60_000)
+    if st.button("Check", type="primary", disabled=not notes.strip()):
+        st.session_state["match"] = run_action(engine.match, notes, 5)
+        st.session_state["match_notes"] = notes
+    result = st.session_state.get("match")
+    if result is not None:
+        verdicts = {"known": ("Known MO", st.success), "related": ("Related to known MOs", st.warning),
+                    "new": ("Likely a new MO", st.info)}
+        label, box = verdicts[result.verdict]
+        box(f"**{label}.** {md_escape(getattr(result, 'explanation', ''))}")
+        st.dataframe([{"mo_id": m.mo_id, "title": m.title, "similarity": m.score} for m in result.matches],
+                     hide_index=True, width="stretch",
+                     column_config={"similarity": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                                  format="%.2f")})
+        if result.verdict != "known" and can(actor, "mo.edit"):
+            with st.expander("Start a new MO from these notes", expanded=result.verdict == "new"):
+                mo_form("new-from-notes", prefill=st.session_state.get("match_notes", ""))
+
+with dup_tab:
+    threshold = st.slider("Similarity threshold", 0.70, 0.99, 0.88, 0.01)
+    pairs = engine.duplicates(threshold) if st.toggle("Find pairs of MOs to merge", key="dups") else None
+    if pairs is None:
+        st.caption("Compares every MO with every other; turn on to list the pairs above the threshold.")
+    elif pairs:
+        st.dataframe([{"first": p.first, "first title": p.first_title, "second": p.second,
+                       "second title": p.second_title, "similarity": p.score} for p in pairs],
+                     hide_index=True, width="stretch",
+                     column_config={"similarity": st.column_config.NumberColumn(format="%.3f")})
+    else:
+        empty_state("No pair of MOs is this similar. Lower the threshold to see near-duplicates.")
+
+with cov_tab:
+    rows = coverage()
+    if rows:
+        st.caption(f"{len(rows)} live MOs are not covered by an active rule.")
+        st.dataframe([r.__dict__ for r in rows], hide_index=True, width="stretch",
+                     column_config={"rules": st.column_config.NumberColumn("Rules", format="%d"),
+                                    "gap": st.column_config.TextColumn("Coverage gap")})
+    else:
+        empty_state("Every live MO has at least one active rule.")
+
+with import_tab:
+    st.markdown("Columns: `title` and `description` are required; `mo_id`, `summary`, `abuse_family`, `stage`, "
+                "`marketplaces` (separated by `;`), `site`, `status`, `severity`, `first_seen`, … are optional. "
+                "A file with any invalid row imports nothing; rows with an existing `mo_id` update that MO.")
+    upload = st.file_uploader("MO file", type=["csv", "jsonl", "ndjson", "parquet"])
+    if upload is not None and st.button("Import", type="primary", disabled=not can(actor, "mo.edit")):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            bar = st.progress(0.0, text="Embedding and indexing…")
+            report = run_action(import_mos, actor, path, engine, name=upload.name,
+                                progress=lambda done, total: bar.progress(done / max(total, 1),
+                                                                          text=f"Indexed {done:,} of {total:,} chunks"))
+        if report is not None:
+            st.success(f"{report.file}: {report.created} MOs created, {report.updated} updated, "
+                       f"{report.indexed} indexed.")
+
+with new_tab:
+    if can(actor, "mo.edit"):
+        mo_form("new-mo")
+    else:
+        empty_state(f"You are signed in as {actor.role}; creating MOs needs the editor role.")

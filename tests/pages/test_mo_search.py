@@ -1,0 +1,98 @@
+"""MO page: search with filters in the URL, detail with history, edit, known-MO check, coverage."""
+import pytest
+
+from rm_core.identity import Actor
+from rm_core.mos.engine import MOSearchEngine
+from rm_core.mos.repository import create_mo
+from tests.pages.conftest import app_test
+
+PAGE = "pages/mo_search.py"
+MOS = [
+    {"title": "Forged utility bills at onboarding", "abuse_family": "identity fraud", "stage": "onboarding",
+     "site": "India", "status": "active", "severity": "S2", "marketplaces": "US;IN",
+     "narrative": "New sellers upload utility bills edited in a PDF tool to pass identity checks."},
+    {"title": "Gift card cash-out through new listings", "abuse_family": "payment and gift-card fraud",
+     "stage": "monetization", "site": "Costa Rica", "status": "active", "severity": "S1", "marketplaces": "US",
+     "narrative": "Stolen cards buy gift cards that are resold through freshly created listings."},
+    {"title": "<b>Review rings</b> on launch week", "abuse_family": "review manipulation", "stage": "positioning",
+     "site": "India", "status": "draft", "severity": "S3", "marketplaces": "DE",
+     "narrative": "A ring of buyer accounts posts five-star reviews in the first week after launch."},
+]
+
+
+@pytest.fixture
+def seeded(state):
+    admin = Actor("tester", "admin")
+    engine = MOSearchEngine(state)
+    for data in MOS:
+        create_mo(admin, data, engine)
+    return state
+
+
+def test_search_lists_cards_and_puts_query_and_filters_in_the_url(seeded):
+    at = app_test(PAGE).run()
+    assert not at.exception
+    at.text_input(key="q").input("gift card resale listings").run()
+    assert not at.exception
+    assert any("MO-0002" in m.value for m in at.markdown)
+    assert at.query_params["q"] in ("gift card resale listings", ["gift card resale listings"])
+    at.multiselect(key="f-site").select("India").run()
+    cards = [m.value for m in at.markdown if m.value.startswith("**MO-")]
+    assert cards and all("India" in c for c in cards)
+    assert at.query_params["site"] in ("India", ["India"])
+
+
+def test_a_shared_link_restores_query_and_filters(seeded):
+    at = app_test(PAGE)
+    at.query_params["q"] = "reviews"
+    at.query_params["severity"] = "S3"
+    at.run()
+    assert at.text_input(key="q").value == "reviews"
+    assert at.multiselect(key="f-severity").value == ["S3"]
+    assert any("MO-0003" in m.value for m in at.markdown)
+
+
+def test_html_in_a_title_is_shown_as_text(seeded):
+    at = app_test(PAGE)
+    at.query_params["q"] = "review rings"
+    at.run()
+    card = next(m.value for m in at.markdown if "MO-0003" in m.value)
+    assert "\\<b\\>Review rings\\</b\\>" in card
+
+
+def test_opening_an_mo_shows_detail_history_and_edit_saves_a_version(seeded):
+    at = app_test(PAGE)
+    at.query_params["mo"] = "MO-0001"
+    at.run()
+    assert not at.exception
+    assert "MO-0001 · Forged utility bills at onboarding" in [h.value for h in at.header]
+    at.text_input[-1].input("severity raised after Sev2")  # the "what changed" note
+    at.selectbox(key=None) if False else None
+    form_select = [s for s in at.selectbox if s.label == "Severity"][0]
+    form_select.select("S1")
+    [b for b in at.button if b.label == "Save MO"][0].click().run()
+    assert not at.exception
+    history = at.dataframe[-1].value
+    assert list(history["version"]) == [2, 1] and history["note"].iloc[0] == "severity raised after Sev2"
+
+
+def test_known_mo_check_gives_a_verdict_with_scores(seeded):
+    at = app_test(PAGE).run()
+    at.text_area(key="notes").input("Seller uploaded a utility bill that was edited in a PDF tool to pass "
+                                    "identity verification at onboarding.").run()
+    [b for b in at.button if b.label == "Check"][0].click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["mo_id"].iloc[0] == "MO-0001"
+
+
+def test_coverage_lists_mos_without_rules(seeded):
+    at = app_test(PAGE).run()
+    cov = [d.value for d in at.dataframe if "gap" in d.value.columns][0]
+    assert set(cov["mo_id"]) == {"MO-0001", "MO-0002", "MO-0003"}
+
+
+def test_empty_repository_says_what_to_do(state):
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert any("No MOs yet" in i.value for i in at.info)
