@@ -38,19 +38,37 @@ def pg_server_url():
         server.stop()
 
 
-@pytest.fixture
-def pg_url(pg_server_url):
-    """A fresh, empty PostgreSQL database for one test."""
-    name = "t_" + uuid.uuid4().hex[:12]
+@pytest.fixture(scope="session")
+def pg_database(pg_server_url):
+    """One database per test process, migrated from empty to head once."""
+    from rm_core.settings import load_settings
+
+    name = "rm_test_" + uuid.uuid4().hex[:8]
     admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = pg_server_url.rsplit("/", 1)[0] + "/" + name
+    upgrade(load_settings({"RM_DATABASE_URL": url, "RM_HOME": os.environ.get("TMPDIR", "/tmp")}))
+    dispose_engines()
     yield url
     dispose_engines()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database):
+    """The test process's PostgreSQL database, emptied for this test (all rows gone, ids restarted)."""
+    from rm_core.store.models import Base
+
+    engine = create_engine(pg_database)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield pg_database
+    dispose_engines()
 
 
 @pytest.fixture
