@@ -19,6 +19,7 @@ st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shie
 PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
     ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
+    ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
 ]
 
 

@@ -1,0 +1,210 @@
+"""Rule deprecation what-if: tick rules (or a criterion) and see at once what is lost and saved."""
+import datetime as dt
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from pages._ui import current_actor, empty_state, run_action
+from rm_core.identity import can
+from rm_core.rules.criteria import rules_matching
+from rm_core.rules.hitlog import load_hit_log
+from rm_core.rules.lifecycle import (MAX_SHADOW_DAYS, allowed_moves, mos_left_without_active_rule, move_rule,
+                                     move_rules, rule_history, rule_records)
+from rm_core.rules.logs import current_hit_log, upload_hit_log
+from rm_core.rules.recommend import recommend_retirement
+from rm_core.rules.report import impact_markdown, lost_csv
+from rm_core.rules.whatif import (lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
+                                  shadow_catches, who_else_catches, window_label)
+
+actor = current_actor()
+st.title("Rule deprecation what-if")
+
+
+@st.cache_resource(show_spinner="Reading the hit log…", max_entries=2)
+def hit_log(path: str, version: int):
+    return load_hit_log(path)
+
+
+@st.cache_resource(show_spinner="Preparing the window…", max_entries=4)
+def prepared_window(path: str, version: int, since: dt.date, until: dt.date):
+    return prepare_hits(hit_log(path, version), since, until)
+
+
+def upload_form() -> None:
+    st.markdown("A hit log has one row per rule hit: `rule_id`, `entity_id`, `event_time`, `label` "
+                "(`confirmed_bad`, `false_positive`, `unlabeled`), optional `action` (`enforced`, `shadow`) and "
+                "`amount_usd`. The whole file is checked first; a file with any bad row changes nothing.")
+    upload = st.file_uploader("Hit log (Parquet or CSV)", type=["parquet", "csv"], key="hits-upload")
+    if upload is not None and st.button("Use this hit log", type="primary", disabled=not can(actor, "hitlog.upload")):
+        with st.status("Validating and storing the hit log…") as status:
+            info = run_action(upload_hit_log, actor, upload.getvalue(), upload.name)
+            status.update(label="Hit log ready" if info else "Hit log refused", state="complete" if info else "error")
+        if info:
+            st.success(f"{info.name}: {info.rows:,} hits are now the current log.")
+            st.rerun()
+
+
+log_info = current_hit_log()
+if log_info is None or not log_info.path.exists():
+    empty_state("No hit log yet. Upload one below (e.g. `data/sample_hits.csv`), or seed the demo world with "
+                "`python -m rm_core demo seed`.")
+    upload_form()
+    st.stop()
+
+log = hit_log(str(log_info.path), log_info.id)
+first, last = log.first_day, log.last_day
+default_since = max(first, last - dt.timedelta(weeks=26) + dt.timedelta(days=1))
+window = st.date_input("Window", value=(default_since, last), min_value=first, max_value=last, key="window")
+if not isinstance(window, tuple) or len(window) != 2:
+    st.info("Pick the last day of the window.")
+    st.stop()
+since, until = window
+prepared = prepared_window(str(log_info.path), log_info.id, since, until)
+records = rule_records()
+st.caption(f"{log_info.name} · {log.rows:,} hits · window {window_label(prepared)} · {prepared.flagged:,} flagged "
+           f"entities")
+
+stats = rule_stats(prepared).join(
+    pl.DataFrame({"rule_id": list(records), "name": [r.name for r in records.values()],
+                  "owner": [r.owner for r in records.values()], "status": [r.status for r in records.values()]},
+                 schema={"rule_id": pl.String, "name": pl.String, "owner": pl.String, "status": pl.String}),
+    on="rule_id", how="left").with_columns(pl.col("status").fill_null("not in workbench"))
+
+table_tab, overlap_tab, recommend_tab, lifecycle_tab, shadow_tab, upload_tab = st.tabs(
+    ["What-if", "Overlap", "Recommended set", "Lifecycle", "Shadow monitoring", "Hit log"])
+
+with table_tab:
+    with st.expander("Pick by criterion", icon=":material/filter_alt:"):
+        c1, c2, c3, c4 = st.columns(4)
+        prec = c1.number_input("Precision below (%)", 0.0, 100.0, value=None, step=5.0, key="crit-prec")
+        uniq = c2.number_input("Unique confirmed-bad below", 0, value=None, step=1, key="crit-uniq")
+        silent = c3.number_input("No hit in N days", 1, value=None, step=7, key="crit-silent")
+        combine = c4.radio("Match", ["all", "any"], horizontal=True, key="crit-combine")
+        if st.button("Add matching rules to the selection", key="crit-apply"):
+            matched = run_action(rules_matching, prepared, precision_below=None if prec is None else prec / 100,
+                                 unique_confirmed_bad_below=uniq, no_hit_in_days=silent, combine=combine) or []
+            st.session_state["retire"] = sorted(set(st.session_state.get("retire", [])) | set(matched))
+            st.toast(f"{len(matched)} rules match")
+    retire = st.multiselect("Rules to retire", list(prepared.rule_ids), key="retire",
+                            placeholder="Tick rules here or pick by criterion")
+    impact = retire_whatif(prepared, retire)
+    m = st.columns(6)
+    m[0].metric("Flagged after", f"{impact.flagged_after:,}", f"{impact.flagged_after - impact.flagged_before:,}",
+                help=f"{impact.flagged_before:,} flagged before")
+    m[1].metric("Lost confirmed-bad", f"{impact.lost_confirmed_bad:,}", delta_color="off")
+    m[2].metric("Avoided false positives", f"{impact.avoided_false_positive:,}")
+    m[3].metric("Lost unlabeled", f"{impact.lost_unlabeled:,}")
+    m[4].metric("Lost exposure", f"${impact.lost_exposure_usd:,.0f}")
+    pb, pa = impact.precision_before, impact.precision_after
+    m[5].metric("Precision after", "—" if pa is None else f"{pa:.1%}",
+                None if pa is None or pb is None else f"{(pa - pb) * 10_000:+.0f} bps")
+    lost = lost_catches(prepared, impact)
+    mos_left = mos_left_without_active_rule(retire)
+    if retire:
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown(f"**{lost.height:,} confirmed-bad entities would slip through**")
+            st.dataframe(lost.head(500), hide_index=True, width="stretch", height=240, column_config={
+                "amount_usd": st.column_config.NumberColumn("Exposure", format="dollar"),
+                "caught_by": st.column_config.ListColumn("Caught today by")})
+        with right:
+            st.markdown(f"**MOs left without an active rule: {len(mos_left)}**")
+            st.dataframe([{"mo": mo, "title": title} for mo, title in mos_left], hide_index=True, width="stretch",
+                         height=240)
+        d1, d2 = st.columns(2)
+        d1.download_button("Impact report (Markdown)", impact_markdown(prepared, impact, lost, mos_left),
+                           file_name="retirement_whatif.md", mime="text/markdown", icon=":material/download:")
+        d2.download_button("Lost entities (CSV)", lost_csv(lost), file_name="retirement_lost_entities.csv",
+                           mime="text/csv", icon=":material/download:")
+    st.dataframe(stats.select("rule_id", "name", "status", "owner", "hits", "entities", "confirmed_bad",
+                              "false_positive", "precision", "unique_confirmed_bad", "last_hit", "weekly_hits"),
+                 hide_index=True, width="stretch", height=420, column_config={
+                     "precision": st.column_config.ProgressColumn("Precision", min_value=0.0, max_value=1.0,
+                                                                  format="percent"),
+                     "hits": st.column_config.NumberColumn("Hits", format="localized"),
+                     "unique_confirmed_bad": st.column_config.NumberColumn("Unique catches", format="localized"),
+                     "last_hit": st.column_config.DatetimeColumn("Last fired", format="YYYY-MM-DD"),
+                     "weekly_hits": st.column_config.LineChartColumn("Weekly hits (trend)")})
+
+with overlap_tab:
+    matrix = overlap_matrix(prepared, top=15)
+    if matrix.height:
+        heat = alt.Chart(matrix.to_pandas()).mark_rect().encode(
+            x=alt.X("rule_b:N", title="also flagged by rule B"), y=alt.Y("rule_a:N", title="rule A"),
+            color=alt.Color("share:Q", title="share of A's entities", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+            tooltip=["rule_a", "rule_b", "shared", alt.Tooltip("share:Q", format=".0%")]).properties(height=420)
+        st.altair_chart(heat, width="stretch")
+    one = st.selectbox("Who else catches this rule's entities?", list(prepared.rule_ids), key="who-else")
+    st.dataframe(who_else_catches(prepared, one).head(25), hide_index=True, width="stretch", column_config={
+        "share": st.column_config.ProgressColumn("Share", min_value=0.0, max_value=1.0, format="percent")})
+
+with recommend_tab:
+    kind = st.radio("Budget", ["Lost confirmed-bad entities", "Recall loss (%)"], horizontal=True, key="budget-kind")
+    if kind.startswith("Lost"):
+        budget = st.number_input("At most this many lost confirmed-bad entities", 0, value=10, step=5, key="budget-n")
+        args = {"max_lost_confirmed_bad": int(budget)}
+    else:
+        budget = st.number_input("At most this recall loss (%)", 0.0, 100.0, value=1.0, step=0.5, key="budget-pct")
+        args = {"max_recall_loss_pct": float(budget)}
+    only_active = [r for r in prepared.rule_ids if records.get(r) and records[r].status == "active"]
+    rec = run_action(recommend_retirement, prepared, candidates=only_active or None, **args)
+    if rec is not None:
+        st.markdown(f"**Retire {len(rec.retire)} rules**, losing {rec.impact.lost_confirmed_bad:,} confirmed-bad "
+                    f"entities (budget {rec.max_lost_confirmed_bad:,}) and avoiding "
+                    f"{rec.impact.avoided_false_positive:,} false positives.")
+        st.dataframe([{"order": i + 1, "rule": r, "lost so far": n} for i, (r, n) in enumerate(rec.steps)],
+                     hide_index=True, width="stretch", height=240)
+        if can(actor, "rule.propose") and rec.retire:
+            with st.form("accept-rec"):
+                chosen = st.multiselect("Accept into candidates", rec.retire, default=rec.retire)
+                reason = st.text_input("Reason", value=f"recommended under a budget of {rec.max_lost_confirmed_bad} "
+                                                       "lost confirmed-bad")
+                if st.form_submit_button("Mark as candidates", type="primary"):
+                    if run_action(move_rules, actor, chosen, "candidate", reason,
+                                  success=f"{len(chosen)} rules are now candidates"):
+                        st.rerun()
+
+with lifecycle_tab:
+    if not records:
+        empty_state("No rules in the workbench yet: rules come with the demo world or from your rule inventory.")
+    else:
+        rid = st.selectbox("Rule", list(records), key="life-rule",
+                           format_func=lambda r: f"{r} · {records[r].name} ({records[r].status})")
+        rec_ = records[rid]
+        st.markdown(f"**Status:** {rec_.status}" + (f" until {rec_.shadow_until}" if rec_.shadow_until else ""))
+        moves = allowed_moves(rec_.status)
+        if moves and can(actor, "rule.propose"):
+            with st.form("move"):
+                to = st.selectbox("Move to", moves)
+                reason = st.text_area("Reason (kept with the rule)", height=80)
+                days = st.number_input("Shadow period (days)", 1, MAX_SHADOW_DAYS, 14) if "shadow" in moves else None
+                early = False
+                if rec_.status == "shadow" and rid in prepared.rule_index:
+                    caught = shadow_catches(prepared).filter(pl.col("rule_id") == rid)
+                    st.markdown("**Would-have catches during shadow** (hits with action=shadow in the window)")
+                    st.dataframe(caught, hide_index=True, width="stretch")
+                    early = st.checkbox("End the shadow period early")
+                if st.form_submit_button("Move", type="primary"):
+                    if run_action(move_rule, actor, rid, to, reason, shadow_days=days if to == "shadow" else None,
+                                  end_shadow_early=early, success=f"{rid} is now {to}"):
+                        st.rerun()
+        history = rule_history(rid)
+        if history:
+            st.dataframe([h.__dict__ for h in history], hide_index=True, width="stretch",
+                         column_config={"at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
+
+with shadow_tab:
+    shadow = shadow_catches(prepared)
+    if shadow.height:
+        st.dataframe(shadow, hide_index=True, width="stretch", column_config={
+            "confirmed_bad_not_flagged": st.column_config.NumberColumn("Confirmed-bad no enforced rule flags"),
+            "last_shadow_hit": st.column_config.DatetimeColumn("Last shadow hit", format="YYYY-MM-DD")})
+    else:
+        empty_state("No rule ran in shadow in this window. Move a candidate to shadow in **Lifecycle** to watch its "
+                    "would-have catches here.")
+
+with upload_tab:
+    st.caption(f"Current: {log_info.name}, {log_info.rows:,} rows, uploaded {log_info.uploaded_at:%Y-%m-%d} by "
+               f"{log_info.uploaded_by}")
+    upload_form()

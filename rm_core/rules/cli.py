@@ -1,0 +1,128 @@
+"""`python -m rm_core rules …`: per-rule stats, retirement what-if and recommendation from a hit log file.
+
+The JSON shapes are stable (checks and scripts read them): `stats` prints a list of objects with exactly
+RULE_STATS_FIELDS, `whatif` one object with exactly IMPACT_FIELDS, `recommend` `retire` plus those fields.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime
+
+from rm_core.errors import UserError
+
+
+def register(subparsers) -> None:
+    rules = subparsers.add_parser("rules", help="rule hit logs: stats, retirement what-if, recommendation")
+    sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--hits", required=True, metavar="PATH", help="hit log, Parquet or CSV")
+        p.add_argument("--since", metavar="YYYY-MM-DD", help="first day of the window (default: first hit)")
+        p.add_argument("--until", metavar="YYYY-MM-DD", help="last day of the window, inclusive (default: last hit)")
+        p.add_argument("--format", choices=("json", "table"), default="json", help="output format (default json)")
+
+    stats = sub.add_parser("stats", help="per-rule hits, entities, labels, precision, last hit, unique catches")
+    common(stats)
+    stats.set_defaults(func=_stats)
+
+    whatif = sub.add_parser("whatif", help="impact of retiring rules")
+    common(whatif)
+    whatif.add_argument("--retire", required=True, metavar="R1,R2,…", help="comma-separated rule ids to retire")
+    whatif.set_defaults(func=_whatif)
+
+    recommend = sub.add_parser("recommend", help="largest set of rules to retire within a budget")
+    common(recommend)
+    budget = recommend.add_mutually_exclusive_group(required=True)
+    budget.add_argument("--max-lost-confirmed-bad", type=int, metavar="N",
+                        help="lose at most N confirmed-bad entities")
+    budget.add_argument("--max-recall-loss", type=float, metavar="PCT",
+                        help="lose at most PCT %% of the confirmed-bad entities flagged today")
+    recommend.add_argument("--keep", default="", metavar="R1,R2,…", help="rules never to retire")
+    recommend.set_defaults(func=_recommend)
+
+    synth = sub.add_parser("synth", help="write a deterministic demo hit log (Parquet, or CSV by extension)")
+    synth.add_argument("--out", required=True, metavar="PATH")
+    synth.add_argument("--rows", type=int, default=200_000)
+    synth.add_argument("--rules", type=int, default=60)
+    synth.add_argument("--entities", type=int, default=30_000)
+    synth.add_argument("--weeks", type=int, default=26)
+    synth.add_argument("--seed", type=int, default=7)
+    synth.set_defaults(func=_synth)
+
+
+def _day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(f"{flag} '{value}' is not a date; use YYYY-MM-DD") from None
+
+
+def _prepared(args):
+    from rm_core.rules.whatif import load_prepared
+
+    return load_prepared(args.hits, _day(args.since, "--since"), _day(args.until, "--until"))
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _emit(payload, fmt: str) -> None:
+    if fmt == "json":
+        json.dump(payload, sys.stdout, indent=2, default=_json_default, allow_nan=False)
+        sys.stdout.write("\n")
+        return
+    import polars as pl
+
+    rows = payload if isinstance(payload, list) else [payload]
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, fmt_str_lengths=80, tbl_width_chars=200):
+        print(pl.DataFrame(rows))
+
+
+def _json_default(value):
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _stats(args) -> int:
+    from rm_core.rules.whatif import RULE_STATS_FIELDS, rule_stats
+
+    frame = rule_stats(_prepared(args)).select(RULE_STATS_FIELDS)
+    _emit(frame.to_dicts(), args.format)
+    return 0
+
+
+def _whatif(args) -> int:
+    from rm_core.rules.whatif import retire_whatif
+
+    prepared = _prepared(args)
+    _emit(retire_whatif(prepared, _ids(args.retire)).as_dict(), args.format)
+    return 0
+
+
+def _recommend(args) -> int:
+    from rm_core.rules.recommend import recommend_retirement
+
+    prepared = _prepared(args)
+    result = recommend_retirement(prepared, max_lost_confirmed_bad=args.max_lost_confirmed_bad,
+                                  max_recall_loss_pct=args.max_recall_loss, keep=_ids(args.keep))
+    _emit(result.as_dict(), args.format)
+    return 0
+
+
+def _synth(args) -> int:
+    from rm_core.rules.synth import write_synth_hit_log
+
+    try:
+        path = write_synth_hit_log(args.out, rows=args.rows, rules=args.rules, entities=args.entities,
+                                   weeks=args.weeks, seed=args.seed)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    print(path)
+    return 0

@@ -1,0 +1,104 @@
+"""The recommended retirement set: as many rules as possible while losing at most a budget of confirmed-bad.
+
+Greedy on the exact marginal cost: at each step retire the rule whose retirement loses the fewest additional
+confirmed-bad entities (ties: the rule flagging fewer entities first, so that small, redundant rules go
+before the broad ones that back others up). The cost of every rule is kept exact incrementally: each flagged
+entity counts its rules still active, and when only one is left, that rule becomes the entity's last line.
+Every step costs the size of the retired rule's catch, so the whole search is one pass over the catches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from rm_core.errors import UserError
+from rm_core.rules.whatif import (PreparedHits, RetirementImpact, _sole_catches, impact_of_codes,
+                                  recall_loss_budget)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The proposed set, its impact, the budget it respected, and the order rules were picked in.
+
+    `steps` lists (rule_id, confirmed-bad lost so far) in pick order, so a page can accept any prefix.
+    """
+
+    retire: list[str]
+    impact: RetirementImpact
+    max_lost_confirmed_bad: int
+    steps: list[tuple[str, int]]
+
+    def as_dict(self) -> dict:
+        return {"retire": self.retire, **self.impact.as_dict()}
+
+
+def recommend_retirement(prepared: PreparedHits, *, max_lost_confirmed_bad: int | None = None,
+                         max_recall_loss_pct: float | None = None, keep: Iterable[str] = (),
+                         candidates: Iterable[str] | None = None) -> Recommendation:
+    """Largest set of rules to retire within the budget (give exactly one of the two budgets).
+
+    `max_recall_loss_pct` is relative to the confirmed-bad entities flagged today. `keep` are rules never to
+    retire; `candidates`, when given, limits the search to those rules.
+    """
+    budget = _budget(prepared, max_lost_confirmed_bad, max_recall_loss_pct)
+    p = prepared
+    n_rules = p.rule_count
+    allowed = np.zeros(n_rules, dtype=bool)
+    allowed[p.rule_codes(candidates, what="candidates") if candidates is not None else slice(None)] = True
+    allowed[p.rule_codes(keep, what="keep")] = False
+
+    ptr, members = p.catch_ptr, p.catch_members
+    size = np.diff(ptr)
+    alive = np.bitwise_count(p.enforced_bits[:, : p.flagged]).sum(axis=0).astype(np.int32)
+    # last_line[r]: confirmed-bad entities that rule r alone still flags (its cost if retired next).
+    last_line = _sole_catches(p, 0, p.n_cb).astype(np.int64)
+    active_words = p.rule_mask(np.arange(n_rules))
+    retired = np.zeros(n_rules, dtype=bool)
+    lost = 0
+    steps: list[tuple[str, int]] = []
+    codes = np.arange(n_rules)
+    while True:
+        open_ = allowed & ~retired & (last_line <= budget - lost)
+        if not open_.any():
+            break
+        choice = codes[open_]
+        pick = int(choice[np.lexsort((choice, size[choice], last_line[choice]))[0]])
+        retired[pick] = True
+        active_words[pick >> 6] &= ~(np.uint64(1) << np.uint64(pick & 63))
+        caught = members[ptr[pick]:ptr[pick + 1]]
+        alive[caught] -= 1
+        left = alive[caught]
+        confirmed_bad = caught < p.n_cb
+        lost += int(np.count_nonzero((left == 0) & confirmed_bad))
+        now_single = caught[(left == 1) & confirmed_bad]
+        if now_single.size:
+            np.add.at(last_line, _only_active_rule(p, now_single, active_words), 1)
+        last_line[pick] = 0
+        steps.append((p.rule_ids[pick], lost))
+    picked = np.flatnonzero(retired)
+    impact = impact_of_codes(p, picked)
+    if impact.lost_confirmed_bad != lost:  # the incremental bookkeeping must agree with the one path
+        raise AssertionError(f"recommendation bookkeeping lost {lost}, what-if says {impact.lost_confirmed_bad}")
+    return Recommendation(retire=impact.retired, impact=impact, max_lost_confirmed_bad=budget, steps=steps)
+
+
+def _budget(p: PreparedHits, max_lost: int | None, max_pct: float | None) -> int:
+    if (max_lost is None) == (max_pct is None):
+        raise UserError("give one budget: at most N lost confirmed-bad entities, or at most x % recall loss")
+    if max_lost is not None:
+        if max_lost < 0:
+            raise UserError(f"max lost confirmed-bad must be 0 or more, not {max_lost}")
+        return int(max_lost)
+    if not 0 <= max_pct <= 100:
+        raise UserError(f"max recall loss must be a percentage between 0 and 100, not {max_pct}")
+    return recall_loss_budget(p, max_pct)
+
+
+def _only_active_rule(p: PreparedHits, positions: np.ndarray, active_words: np.ndarray) -> np.ndarray:
+    """For entities flagged by exactly one still-active rule, that rule's code."""
+    bits = p.enforced_bits[:, positions] & active_words[:, None]
+    word = np.argmax(bits != 0, axis=0)
+    value = bits[word, np.arange(positions.size)]
+    return word.astype(np.int64) * 64 + np.log2(value.astype(np.float64)).astype(np.int64)
