@@ -31,6 +31,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(PY) -m rm_core db upgrade
 	$(PY) -m rm_core demo seed --scale $(SCALE) --if-empty
+	$(PY) -m rm_core mo reindex --check
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
 serve: install

@@ -45,6 +45,9 @@ def served_app(tmp_path_factory):
     seed = subprocess.run([sys.executable, "-m", "rm_core", "demo", "seed", "--scale", "small"], env=env, cwd=ROOT,
                           capture_output=True, text=True)
     assert seed.returncode == 0, seed.stderr[-2000:]
+    index = subprocess.run([sys.executable, "-m", "rm_core", "mo", "reindex", "--check"], env=env, cwd=ROOT,
+                           capture_output=True, text=True)
+    assert index.returncode == 0, index.stderr[-2000:]
     port = free_port()
     log = open(home / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

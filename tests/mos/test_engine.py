@@ -1,0 +1,112 @@
+import pytest
+
+from rm_core.errors import NotFound
+from rm_core.mos.engine import MOSearchEngine
+from rm_core.mos.index import reconcile
+from rm_core.mos.records import MODoc
+
+
+def test_indexing_reports_progress_and_every_mo_is_searchable(settings, corpus):
+    seen = []
+    engine = MOSearchEngine(settings)
+    report = engine.index(corpus, progress=lambda done, total: seen.append((done, total)))
+    assert report.mos == 4 and report.chunks == 4
+    assert seen[-1] == (4, 4)
+    assert engine.ids() == {"MO-0001", "MO-0002", "MO-0003", "MO-0004"}
+
+
+def test_a_keyword_query_finds_the_mo_with_a_snippet_of_the_matching_passage(engine):
+    results = engine.search("gift cards payout", k=3)
+    assert results.query_type == "keyword"
+    assert results.hits[0].mo_id == "MO-0001"
+    assert "gift cards" in results.hits[0].snippet
+    assert results.hits[0].title == "Gift card listings then payout bank change"
+    assert 0 < results.hits[0].score <= 1
+
+
+def test_an_id_query_returns_that_mo_first(engine):
+    assert engine.search("mo-0004", k=2).hits[0].mo_id == "MO-0004"
+
+
+def test_filters_apply_to_both_dense_and_keyword_sides(engine):
+    hits = engine.search("gift cards payout", where={"site": "Costa Rica"}).hits
+    assert hits and all(h.metadata["site"] == "Costa Rica" for h in hits)
+    assert "MO-0001" not in [h.mo_id for h in hits]
+    assert [h.mo_id for h in engine.search("parcels", where={"marketplaces": "JP"}).hits] == ["MO-0004"]
+    dated = engine.search("sellers", where={"first_seen_from": "2023-01-01"}).hits
+    assert {h.mo_id for h in dated} == {"MO-0001", "MO-0003"}
+    # an MO named by id but filtered out stays out
+    assert engine.search("MO-0001", where={"site": "Costa Rica"}).hits[0].mo_id != "MO-0001"
+
+
+def test_an_edit_is_searchable_at_once_and_a_delete_removes_the_mo(engine):
+    engine.upsert(MODoc("MO-0002", "Empty box refund abuse", "Buyers return bricks instead of laptops.", {}))
+    assert engine.search("bricks laptops", k=1).hits[0].mo_id == "MO-0002"
+    assert engine.delete("MO-0002") is True
+    assert engine.delete("MO-0002") is False
+    assert "MO-0002" not in engine.ids()
+    assert all(h.mo_id != "MO-0002" for h in engine.search("empty parcels refund").hits)
+
+
+def test_a_long_write_up_is_found_by_a_passage_deep_inside_it(engine):
+    filler = " ".join(f"Paragraph {i} about account history and ordinary seller behaviour." for i in range(60))
+    engine.upsert(MODoc("MO-0009", "Long case", filler + " The operator used a lighthouse keeper's passport.", {}))
+    assert len(engine.vectors.chunk_ids_of("MO-0009")) > 3
+    hit = engine.search("lighthouse keeper passport", k=1).hits[0]
+    assert hit.mo_id == "MO-0009" and "lighthouse" in hit.snippet
+
+
+def test_a_new_process_rebuilds_the_keyword_side_from_the_index(settings, engine):
+    fresh = MOSearchEngine(settings)  # same folder, nothing in memory: like a restart
+    assert fresh.search("forged utility bills", k=1).hits[0].mo_id == "MO-0003"
+    assert fresh.count() == 4
+
+
+def test_reconcile_names_ids_missing_from_the_index_and_orphans_in_it():
+    drift = reconcile(["A", "B", "C"], ["B", "C", "D"])
+    assert drift.missing_from_index == ["A"] and drift.orphaned_in_index == ["D"]
+    assert not drift.in_sync and "1 MO(s) missing" in drift.describe()
+    assert reconcile(["A"], ["A"]).in_sync
+
+
+def test_repair_after_a_crash_between_database_and_index_writes(engine, corpus):
+    # crash 1: MO-0005 saved in the database, never indexed; crash 2: MO-0004 deleted in the database only
+    database = {d.mo_id: d for d in corpus if d.mo_id != "MO-0004"}
+    database["MO-0005"] = MODoc("MO-0005", "Fake tracking numbers", "Sellers upload tracking numbers of other "
+                                "shipments to release funds early.", {"site": "India"})
+    drift = engine.repair(database, lambda ids: [database[i] for i in ids])
+    assert drift.missing_from_index == ["MO-0005"] and drift.orphaned_in_index == ["MO-0004"]
+    assert engine.drift(database).in_sync
+    assert engine.search("tracking numbers released early", k=1).hits[0].mo_id == "MO-0005"
+
+
+def test_rebuild_starts_from_an_empty_collection(engine, corpus):
+    report = engine.rebuild(corpus[:2])
+    assert report.mos == 2 and engine.ids() == {"MO-0001", "MO-0002"}
+
+
+def test_indexing_an_mo_again_replaces_it_instead_of_duplicating_chunks(engine):
+    engine.index([MODoc("MO-0001", "Gift cards", "Changed text about vouchers.", {})])
+    assert engine.vectors.chunk_ids_of("MO-0001") == ["MO-0001::0"]
+    assert engine.vectors.chunk_count() == 4
+
+
+def test_similar_mos_exclude_the_mo_itself(engine):
+    similar = engine.similar("MO-0002", k=2)
+    assert len(similar) == 2 and all(h.mo_id != "MO-0002" for h in similar)
+    with pytest.raises(NotFound):
+        engine.similar("MO-9999")
+
+
+def test_duplicates_pair_near_identical_write_ups(engine, corpus):
+    engine.upsert(MODoc("MO-0010", "Gift card listings then payout bank change (copy)", corpus[0].text, {}))
+    pairs = engine.duplicates(threshold=0.9)
+    assert [(p.first, p.second) for p in pairs] == [("MO-0001", "MO-0010")]
+    assert pairs[0].score >= 0.9 and pairs[0].first_title.startswith("Gift card")
+
+
+def test_empty_index_and_empty_query_give_empty_results(settings):
+    engine = MOSearchEngine(settings)
+    assert engine.search("anything").hits == []
+    assert engine.search("   ").hits == []
+    assert engine.ids() == set() and engine.duplicates() == []
