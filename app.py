@@ -12,9 +12,6 @@ from rm_core.settings import get_settings
 from rm_core.startup import prepare_state
 from pages._ui import mo_engine
 
-st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shield:", layout="wide",
-                   initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
-
 # (section, file, title, icon); a page is listed here only once it works.
 PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
@@ -54,6 +51,8 @@ def _identity() -> tuple[str, str, bool]:
 
 
 def main() -> None:
+    st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shield:", layout="wide",
+                       initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = get_settings()

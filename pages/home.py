@@ -44,6 +44,13 @@ with right:
     else:
         empty_state("No initiatives yet: promote workshop ideas or add them on the Roadmap page.")
 
+st.subheader("Go to")
+from app import PAGES  # noqa: E402  (the router's list: only pages that work are linked)
+
+link_cols = st.columns(3)
+for i, (section, path, title, icon) in enumerate(p for p in PAGES if not p[1].endswith("home.py")):
+    link_cols[i % 3].page_link(path, label=f"{title}" + (f" · {section}" if section else ""), icon=icon)
+
 st.subheader("Latest changes")
 if summary.recent_changes:
     st.dataframe(
