@@ -17,6 +17,7 @@ PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
     ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
     ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
+    ("Plan", "pages/workshops.py", "Workshops", ":material/groups:"),
 ]
 
 
