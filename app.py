@@ -18,6 +18,9 @@ PAGES = [
     ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
     ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
     ("Plan", "pages/workshops.py", "Workshops", ":material/groups:"),
+    ("Operate", "pages/requests.py", "Requests & escalations", ":material/support_agent:"),
+    ("Operate", "pages/gaps.py", "Upstream gaps", ":material/troubleshoot:"),
+    ("Operate", "pages/sops.py", "SOPs", ":material/checklist:"),
 ]
 
 

@@ -9,18 +9,10 @@ from sqlalchemy.orm import Session
 
 from rm_core.audit import AuditEntry, latest_events
 from rm_core.store.models import MO, Gap, Initiative, Request, Rule
+from rm_core.trackers.gaps import OPEN_STATUSES as OPEN_GAP_STATUSES
+from rm_core.trackers.requests import OPEN_STATUSES as OPEN_REQUEST_STATUSES
+from rm_core.trackers.sla import AGEING_BUCKETS, ageing_bucket
 
-AGEING_BUCKETS = ("0–7", "8–14", "15–30", "31–60", "60+")
-OPEN_REQUEST_STATUSES = ("new", "triaged", "in_progress", "blocked")
-OPEN_GAP_STATUSES = ("identified", "quantified", "accepted", "in_progress")
-
-
-def ageing_bucket(age_days: int) -> str:
-    """Buckets as the trackers page shows them: 0–7, 8–14, 15–30, 31–60, 60+ days (inclusive bounds)."""
-    for upper, label in ((7, "0–7"), (14, "8–14"), (30, "15–30"), (60, "31–60")):
-        if age_days <= upper:
-            return label
-    return "60+"
 
 
 @dataclass(frozen=True)
