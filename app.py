@@ -18,6 +18,7 @@ PAGES = [
     ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
     ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
     ("Plan", "pages/workshops.py", "Workshops", ":material/groups:"),
+    ("Plan", "pages/roadmap.py", "Roadmap", ":material/view_timeline:"),
     ("Operate", "pages/requests.py", "Requests & escalations", ":material/support_agent:"),
     ("Operate", "pages/gaps.py", "Upstream gaps", ":material/troubleshoot:"),
     ("Operate", "pages/sops.py", "SOPs", ":material/checklist:"),
@@ -30,10 +31,12 @@ def _prepared(database_url: str, home: str) -> list[str]:
     from rm_core.mos.repository import sync_index
 
     warnings = prepare_state(get_settings())
+    # Queued index writes (after seeding, an import, or a crash mid-save) are finished here; ids found in only
+    # one of database and index mean real drift, which is repaired and reported.
     report = sync_index(mo_engine())
-    if report.replayed or report.missing_indexed or report.orphans_removed:
+    if report.missing_indexed or report.orphans_removed:
         warnings.append(f"The MO search index had drifted from the database and was repaired: "
-                        f"{report.replayed + report.missing_indexed} MOs indexed, {report.orphans_removed} removed.")
+                        f"{report.missing_indexed} MOs indexed, {report.orphans_removed} removed.")
     return warnings
 
 
