@@ -15,6 +15,7 @@ from pages._ui import mo_engine
 # (section, file, title, icon); a page is listed here only once it works.
 PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
+    ("Analyze", "pages/metrics.py", "Metrics (WBR)", ":material/monitoring:"),
     ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
     ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
     ("Plan", "pages/workshops.py", "Workshops", ":material/groups:"),

@@ -1,0 +1,492 @@
+"""The Risk Mining deck's data: one DAILY polars frame built from the workbench's own records.
+
+`build_risk_data` reads MOs, rules (with the current hit log), requests, gaps and SOPs once and lays them out as
+rows of (Date, site, team, abuse_type, value columns…). Every value column adds up across rows of the same day —
+events are counted on their day, stocks (requests open at the end of a day) are counted on every day they hold
+— so a filter on any dimension followed by `daily_for` (sum per day) recomputes every metric exactly.
+
+A dimension that does not apply to a source (abuse type for SOP parity) is null, and a filter on it keeps
+those rows: filtering on an abuse type does not blank SOP parity. The `team` dimension is the team involved:
+the RM team of the site for MOs and rules, the requester team for requests, the owning team for gaps and the
+rollout team for SOPs.
+
+`records` keeps the rows behind each column (MOs, requests, rules, gaps, SOP cells) for the drill-down.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rm_core.metrics.dataload import DATE_COLUMN
+from rm_core.store.models import (MO, SOP, DemoMeta, Gap, GapEvidence, HitLog, Request, Rule, RuleEvent, RuleMO,
+                                  SOPRollout)
+from rm_core.trackers.sla import BUCKET_BOUNDS
+
+DIMENSIONS = ("site", "team", "abuse_type")
+DIMENSION_LABELS = {"site": "Site", "team": "Team", "abuse_type": "Abuse type"}
+UNLINKED = "unlinked"
+HISTORY_DAYS = 800  # twelve trailing months plus their prior year, and a little before
+ESCALATION_KINDS = ("sev2_action", "coe_action", "exec_escalation")
+BUCKET_COLUMNS = {name: "partner_open_" + name.replace("–", "_").replace("+", "_plus")
+                  for name, _, _ in BUCKET_BOUNDS}
+SOP_TEAM_SITES = {"RM India": "India", "RM Costa Rica": "Costa Rica"}
+
+# column -> what it counts (the drill-down and the deck's descriptions read this)
+VALUE_COLUMNS: dict[str, str] = {
+    "mos_documented": "MOs documented that day",
+    "identification_days": "days from first signal (first seen) to documented, summed over the MOs documented",
+    "mos_mitigated": "MOs mitigated that day",
+    "mitigation_days": "days from documented to mitigated, summed over the MOs mitigated",
+    "mos_known": "documented MOs not retired, at the end of the day",
+    "mos_actioned": "documented MOs not retired that are actioned (a live covering rule, or mitigated) at the end "
+                    "of the day",
+    "mos_ai_assisted": "MOs documented that day whose source is AI assist",
+    "hits_confirmed_bad": "rule hits labelled confirmed bad",
+    "hits_false_positive": "rule hits labelled false positive",
+    "rules_retired": "rules retired that day",
+    "partner_open": "partner requests open at the end of the day",
+    **{col: f"partner requests open at the end of the day, {name} days old" for name, col in BUCKET_COLUMNS.items()},
+    "partner_resolved": "partner requests resolved that day",
+    "partner_resolved_within_sla": "partner requests resolved that day on or before their SLA due time",
+    "escalations_overdue": "Sev2 / COE / executive escalation action items open past their SLA at the end of the day",
+    "gaps_identified": "upstream gaps identified that day",
+    "gaps_quantified": "upstream gaps whose impact was quantified that day",
+    "gaps_closed": "upstream gaps closed that day",
+    "gaps_closed_quantified": "upstream gaps closed that day that carry a quantified impact",
+    "gap_impact_usd": "impact ($) of the gaps quantified that day",
+    "sop_cells": "SOP × team cells that should run the SOP (at the end of the day)",
+    "sop_cells_live": "SOP × team cells live on the SOP's current version (at the end of the day)",
+    "analyst_hours_saved": "analyst hours saved by AI assist (demo series: no source table yet)",
+}
+
+
+@dataclass(frozen=True)
+class DrillSpec:
+    """Where the rows behind a value column live: a record frame, and how a row belongs to a week."""
+
+    records: str          # key of RiskData.records
+    kind: str             # "event": its `on` date falls in the week; "open": open at the week's end
+    on: str               # event date column, or the column the open span starts on
+    until: str | None = None      # open span end (exclusive), null = still open
+    where: pl.Expr | None = None  # extra condition on the record rows
+
+
+def _drill_specs() -> dict[str, DrillSpec]:
+    specs = {
+        "mos_documented": DrillSpec("mos", "event", "documented_at"),
+        "identification_days": DrillSpec("mos", "event", "documented_at"),
+        "mos_known": DrillSpec("mos", "open", "documented_at", where=pl.col("status") != "retired"),
+        "mos_actioned": DrillSpec("mos", "open", "actioned_at", where=pl.col("status") != "retired"),
+        "mos_ai_assisted": DrillSpec("mos", "event", "documented_at", where=pl.col("source") == "AI assist"),
+        "mos_mitigated": DrillSpec("mos", "event", "mitigated_at"),
+        "mitigation_days": DrillSpec("mos", "event", "mitigated_at"),
+        "hits_confirmed_bad": DrillSpec("rule_days", "event", DATE_COLUMN),
+        "hits_false_positive": DrillSpec("rule_days", "event", DATE_COLUMN),
+        "rules_retired": DrillSpec("retirements", "event", DATE_COLUMN),
+        "partner_open": DrillSpec("requests", "open", "opened", "resolved", pl.col("kind") == "partner_request"),
+        "partner_resolved": DrillSpec("requests", "event", "resolved", where=pl.col("kind") == "partner_request"),
+        "partner_resolved_within_sla": DrillSpec("requests", "event", "resolved",
+                                                 where=pl.col("kind") == "partner_request"),
+        "escalations_overdue": DrillSpec("requests", "open", "overdue_from", "resolved",
+                                         pl.col("kind").is_in(ESCALATION_KINDS)),
+        "gaps_identified": DrillSpec("gaps", "event", "identified"),
+        "gaps_quantified": DrillSpec("gaps", "event", "quantified"),
+        "gap_impact_usd": DrillSpec("gaps", "event", "quantified"),
+        "gaps_closed": DrillSpec("gaps", "event", "closed"),
+        "gaps_closed_quantified": DrillSpec("gaps", "event", "closed", where=pl.col("impact_usd").is_not_null()),
+        "sop_cells": DrillSpec("sop_cells", "open", "from"),
+        "sop_cells_live": DrillSpec("sop_cells", "open", "live_from"),
+    }
+    for name, lo, hi in BUCKET_BOUNDS:
+        specs[BUCKET_COLUMNS[name]] = DrillSpec("requests", "open", "opened", "resolved",
+                                                pl.col("kind") == "partner_request")
+    return specs
+
+
+DRILL_SPECS = _drill_specs()
+
+
+@dataclass(frozen=True)
+class RiskData:
+    """The deck's daily frame and the record frames behind it.
+
+    `daily`: Date, site, team, abuse_type (String, null = does not apply), then the VALUE_COLUMNS (Float64).
+    `start`/`end`: the calendar the frame covers (every day between counts, even without rows).
+    """
+
+    daily: pl.DataFrame
+    records: dict[str, pl.DataFrame]
+    start: dt.date
+    end: dt.date
+    options: dict[str, list[str]] = field(default_factory=dict)
+    unavailable: frozenset[str] = frozenset()  # value columns no source fills here (shown as 0, but not charted)
+
+    @property
+    def is_empty(self) -> bool:
+        values = [c for c in self.daily.columns if c not in (DATE_COLUMN, *DIMENSIONS)]
+        return self.daily.is_empty() or not any(self.daily[c].sum() for c in values)
+
+    def calendar(self) -> pl.Series:
+        return pl.date_range(self.start, self.end, "1d", eager=True).alias(DATE_COLUMN)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# filtering and rolling up
+
+def filter_rows(frame: pl.DataFrame, filters: dict[str, list[str]] | None) -> pl.DataFrame:
+    """Rows whose dimensions are among the chosen values (a dimension that does not apply — null — is kept)."""
+    for dim, allowed in (filters or {}).items():
+        if allowed and dim in frame.columns:
+            frame = frame.filter(pl.col(dim).is_in(list(allowed)) | pl.col(dim).is_null())
+    return frame
+
+
+def daily_for(data: RiskData, filters: dict[str, list[str]] | None = None) -> pl.DataFrame:
+    """One row per calendar day: every value column summed over the rows the filters keep (0 when none)."""
+    values = [c for c in data.daily.columns if c not in (DATE_COLUMN, *DIMENSIONS)]
+    rows = filter_rows(data.daily, filters)
+    summed = rows.group_by(DATE_COLUMN).agg([pl.col(c).sum() for c in values])
+    return (pl.DataFrame({DATE_COLUMN: data.calendar()}).join(summed, on=DATE_COLUMN, how="left")
+            .with_columns([pl.col(c).fill_null(0.0).cast(pl.Float64) for c in values]).sort(DATE_COLUMN))
+
+
+def rows_behind(data: RiskData, column: str, week_ending: dt.date,
+                filters: dict[str, list[str]] | None = None) -> pl.DataFrame:
+    """The records behind a value column's number for the week ending `week_ending` (inclusive, seven days)."""
+    spec = DRILL_SPECS.get(column)
+    if spec is None or spec.records not in data.records:
+        return pl.DataFrame()
+    frame = filter_rows(data.records[spec.records], filters)
+    week_start = week_ending - dt.timedelta(days=6)
+    if spec.where is not None:
+        frame = frame.filter(spec.where)
+    if spec.kind == "event":
+        frame = frame.filter(pl.col(spec.on).is_between(week_start, week_ending))
+    else:
+        frame = frame.filter(pl.col(spec.on).is_not_null() & (pl.col(spec.on) <= week_ending))
+        if spec.until:
+            frame = frame.filter(pl.col(spec.until).is_null() | (pl.col(spec.until) > week_ending))
+    if column in BUCKET_COLUMNS.values():
+        name = next(n for n, c in BUCKET_COLUMNS.items() if c == column)
+        lo, hi = next((lo, hi) for n, lo, hi in BUCKET_BOUNDS if n == name)
+        age = (pl.lit(week_ending) - pl.col("opened")).dt.total_days()
+        frame = frame.filter((age >= lo) & ((age <= hi) if hi is not None else pl.lit(True)))
+    return frame
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# building blocks
+
+def _events(frame: pl.DataFrame, on: str, values: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Daily sums of `values` over the rows of `frame`, dated by column `on` (rows without a date left out)."""
+    # values are laid out per row first: a literal summed inside a group would count once, not once per row
+    return (frame.filter(pl.col(on).is_not_null())
+            .with_columns([expr.cast(pl.Float64).alias(f"__{name}") for name, expr in values.items()])
+            .group_by(pl.col(on).alias(DATE_COLUMN), *DIMENSIONS)
+            .agg([pl.col(f"__{name}").sum().alias(name) for name in values]))
+
+
+def _stock(frame: pl.DataFrame, start: str, end: str | None, column: str, first: dt.date,
+           last: dt.date) -> pl.DataFrame:
+    """Rows held on each day d with start <= d < end (end null = still held): a count per day and dimensions."""
+    end_expr = pl.col(end) if end else pl.lit(None, dtype=pl.Date)
+    far = last + dt.timedelta(days=1)
+    begin = pl.when(pl.col(start).is_not_null()).then(pl.max_horizontal(pl.col(start), pl.lit(first)))
+    spans = (frame.select(*DIMENSIONS, s=begin,
+                          e=pl.min_horizontal(end_expr.fill_null(far), pl.lit(far)))
+             .filter(pl.col("s").is_not_null() & (pl.col("s") < pl.col("e"))))
+    if spans.is_empty():
+        return pl.DataFrame(schema={DATE_COLUMN: pl.Date, **{d: pl.String for d in DIMENSIONS}, column: pl.Float64})
+    deltas = pl.concat([spans.select(*DIMENSIONS, d=pl.col("s"), delta=pl.lit(1, pl.Int64)),
+                        spans.filter(pl.col("e") <= last).select(*DIMENSIONS, d=pl.col("e"),
+                                                                  delta=pl.lit(-1, pl.Int64))])
+    deltas = deltas.group_by(*DIMENSIONS, "d").agg(pl.col("delta").sum())
+    days = pl.DataFrame({"d": pl.date_range(first, last, "1d", eager=True)})
+    grid = deltas.select(DIMENSIONS).unique().join(days, how="cross")
+    return (grid.join(deltas, on=[*DIMENSIONS, "d"], how="left", nulls_equal=True)
+            .with_columns(pl.col("delta").fill_null(0))
+            .sort(*DIMENSIONS, "d")
+            .with_columns(pl.col("delta").cum_sum().over(list(DIMENSIONS)).cast(pl.Float64).alias(column))
+            .filter(pl.col(column) != 0)
+            .select(pl.col("d").alias(DATE_COLUMN), *DIMENSIONS, column))
+
+
+def _date(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.date()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the sources
+
+def _mo_records(session: Session) -> pl.DataFrame:
+    # an MO is actioned from the day a covering rule that is still live was created (not before it was
+    # documented), or from its mitigation, whichever came first
+    covered = pl.DataFrame(session.execute(
+        select(RuleMO.mo_id, Rule.created_at).join(Rule, Rule.id == RuleMO.rule_id)
+        .where(Rule.status != "retired")).all(), orient="row", schema={"mo_id": pl.String, "rule_from": pl.Date})
+    covered = covered.group_by("mo_id").agg(pl.col("rule_from").min())
+    rows = session.execute(select(MO.id, MO.title, MO.site, MO.abuse_family, MO.status, MO.severity, MO.source,
+                                  MO.owner, MO.first_seen, MO.documented_at, MO.mitigated_at)).all()
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "mo_id": pl.String, "title": pl.String, "site": pl.String, "abuse_type": pl.String, "status": pl.String,
+        "severity": pl.String, "source": pl.String, "owner": pl.String, "first_seen": pl.Date,
+        "documented_at": pl.Date, "mitigated_at": pl.Date})
+    return frame.join(covered, on="mo_id", how="left").with_columns(
+        team=pl.concat_str(pl.lit("RM "), pl.col("site")),
+        identification_days=(pl.col("documented_at") - pl.col("first_seen")).dt.total_days().cast(pl.Float64),
+        mitigation_days=(pl.col("mitigated_at") - pl.col("documented_at")).dt.total_days().cast(pl.Float64),
+        actioned_at=pl.min_horizontal(
+            pl.when(pl.col("rule_from").is_not_null() & pl.col("documented_at").is_not_null())
+            .then(pl.max_horizontal("rule_from", "documented_at")), pl.col("mitigated_at")),
+    ).drop("rule_from")
+
+
+def _mo_daily(mos: pl.DataFrame, first: dt.date, last: dt.date) -> list[pl.DataFrame]:
+    live = mos.filter(pl.col("status") != "retired")
+    return [
+        _stock(live, "documented_at", None, "mos_known", first, last),
+        _stock(live, "actioned_at", None, "mos_actioned", first, last),
+        _events(mos, "documented_at", {
+            "mos_documented": pl.lit(1),
+            "identification_days": pl.col("identification_days").fill_null(0),
+            "mos_ai_assisted": (pl.col("source") == "AI assist").cast(pl.Int64)}),
+        _events(mos, "mitigated_at", {
+            "mos_mitigated": pl.lit(1), "mitigation_days": pl.col("mitigation_days").fill_null(0)}),
+    ]
+
+
+def _rule_dims(session: Session, mos: pl.DataFrame) -> pl.DataFrame:
+    """rule_id, name, owner, status and the dimensions of the MO it primarily covers (unlinked when none)."""
+    rules = pl.DataFrame(session.execute(select(Rule.id, Rule.name, Rule.owner, Rule.status)).all(), orient="row",
+                         schema={"rule_id": pl.String, "rule": pl.String, "owner": pl.String, "status": pl.String})
+    links = pl.DataFrame(session.execute(select(RuleMO.rule_id, RuleMO.mo_id, RuleMO.role)).all(), orient="row",
+                         schema={"rule_id": pl.String, "mo_id": pl.String, "role": pl.String})
+    primary = (links.sort("role", "mo_id").group_by("rule_id", maintain_order=True).first()
+               .join(mos.select("mo_id", "site", "team", "abuse_type"), on="mo_id", how="left"))
+    return (rules.join(primary.select("rule_id", "mo_id", "site", "team", "abuse_type"), on="rule_id", how="left")
+            .with_columns([pl.col(d).fill_null(UNLINKED) for d in DIMENSIONS]))
+
+
+def _current_hit_log(session: Session) -> Path | None:
+    row = session.execute(select(HitLog.path).where(HitLog.current.is_(True)).order_by(HitLog.id.desc())).first()
+    return Path(row[0]) if row and Path(row[0]).exists() else None
+
+
+def _rule_days(path: Path | None, rules: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """Per day and rule: hits, confirmed bad, false positives (from the Parquet/CSV hit log, read lazily)."""
+    schema = {DATE_COLUMN: pl.Date, "rule_id": pl.String, "hits": pl.Int64, "hits_confirmed_bad": pl.Int64,
+              "hits_false_positive": pl.Int64}
+    if path is None:
+        frame = pl.DataFrame(schema=schema)
+    else:
+        scan = pl.scan_parquet(path) if path.suffix == ".parquet" else pl.scan_csv(path, try_parse_dates=True)
+        frame = (scan.with_columns(pl.col("event_time").cast(pl.Datetime("us")))
+                 .filter(pl.col("event_time").dt.date().is_between(first, last))
+                 .group_by(pl.col("event_time").dt.date().alias(DATE_COLUMN), pl.col("rule_id").cast(pl.String))
+                 .agg(hits=pl.len().cast(pl.Int64),
+                      hits_confirmed_bad=(pl.col("label") == "confirmed_bad").sum().cast(pl.Int64),
+                      hits_false_positive=(pl.col("label") == "false_positive").sum().cast(pl.Int64))
+                 .collect())
+    return frame.join(rules.select("rule_id", "rule", *DIMENSIONS), on="rule_id", how="left").with_columns(
+        [pl.col(d).fill_null(UNLINKED) for d in DIMENSIONS],
+        precision=pl.when((pl.col("hits_confirmed_bad") + pl.col("hits_false_positive")) > 0)
+        .then(pl.col("hits_confirmed_bad") / (pl.col("hits_confirmed_bad") + pl.col("hits_false_positive"))))
+
+
+def _retirements(session: Session, rules: pl.DataFrame) -> pl.DataFrame:
+    rows = session.execute(select(RuleEvent.rule_id, RuleEvent.at, RuleEvent.actor, RuleEvent.reason,
+                                  RuleEvent.approver).where(RuleEvent.to_status == "retired")).all()
+    frame = pl.DataFrame(rows, orient="row", schema={"rule_id": pl.String, "at": pl.Datetime("us"),
+                                                     "actor": pl.String, "reason": pl.String, "approver": pl.String})
+    return (frame.with_columns(_date(pl.col("at")).alias(DATE_COLUMN)).drop("at")
+            .join(rules.select("rule_id", "rule", *DIMENSIONS), on="rule_id", how="left")
+            .with_columns([pl.col(d).fill_null(UNLINKED) for d in DIMENSIONS]))
+
+
+def _request_records(session: Session, mos: pl.DataFrame) -> pl.DataFrame:
+    rows = session.execute(select(Request.id, Request.kind, Request.title, Request.requester_team, Request.priority,
+                                  Request.owner, Request.site, Request.status, Request.opened_at, Request.sla_due,
+                                  Request.resolved_at, Request.mo_id)).all()
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "request_id": pl.String, "kind": pl.String, "title": pl.String, "team": pl.String, "priority": pl.String,
+        "owner": pl.String, "site": pl.String, "status": pl.String, "opened_at": pl.Datetime("us"),
+        "sla_due": pl.Datetime("us"), "resolved_at": pl.Datetime("us"), "mo_id": pl.String})
+    return (frame.join(mos.select("mo_id", "abuse_type"), on="mo_id", how="left")
+            .with_columns(
+                pl.col("abuse_type").fill_null(UNLINKED),
+                pl.when(pl.col("site") == "").then(pl.lit(UNLINKED)).otherwise(pl.col("site")).alias("site"),
+                opened=_date(pl.col("opened_at")), resolved=_date(pl.col("resolved_at")),
+                # overdue from the day after the SLA fell due (a day counts at its end)
+                overdue_from=_date(pl.col("sla_due")) + pl.duration(days=1),
+                within_sla=pl.col("resolved_at") <= pl.col("sla_due")))
+
+
+def _request_daily(requests: pl.DataFrame, first: dt.date, last: dt.date) -> list[pl.DataFrame]:
+    partner = requests.filter(pl.col("kind") == "partner_request")
+    out = [_stock(partner, "opened", "resolved", "partner_open", first, last)]
+    for name, lo, hi in BUCKET_BOUNDS:
+        aged = partner.with_columns(b_start=pl.col("opened") + pl.duration(days=lo),
+                                    b_end=pl.min_horizontal(
+                                        pl.col("resolved").fill_null(last + dt.timedelta(days=1)),
+                                        (pl.col("opened") + pl.duration(days=hi + 1)) if hi is not None
+                                        else pl.lit(last + dt.timedelta(days=1))))
+        out.append(_stock(aged, "b_start", "b_end", BUCKET_COLUMNS[name], first, last))
+    out.append(_events(partner, "resolved", {"partner_resolved": pl.lit(1),
+                                             "partner_resolved_within_sla": pl.col("within_sla").cast(pl.Int64)}))
+    escalations = requests.filter(pl.col("kind").is_in(ESCALATION_KINDS))
+    out.append(_stock(escalations, "overdue_from", "resolved", "escalations_overdue", first, last))
+    return out
+
+
+def _gap_records(session: Session, mos: pl.DataFrame) -> pl.DataFrame:
+    rows = session.execute(select(Gap.id, Gap.title, Gap.owning_team, Gap.status, Gap.impact_usd,
+                                  Gap.impact_accounts, Gap.identified_at, Gap.quantified_at, Gap.closed_at,
+                                  Gap.measured_usd)).all()
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "gap_id": pl.String, "title": pl.String, "team": pl.String, "status": pl.String, "impact_usd": pl.Float64,
+        "impact_accounts": pl.Int64, "identified_at": pl.Datetime("us"), "quantified_at": pl.Datetime("us"),
+        "closed_at": pl.Datetime("us"), "measured_usd": pl.Float64})
+    evidence = pl.DataFrame(session.execute(select(GapEvidence.gap_id, GapEvidence.mo_id)
+                                            .where(GapEvidence.mo_id.is_not(None))).all(), orient="row",
+                            schema={"gap_id": pl.String, "mo_id": pl.String})
+    first_mo = (evidence.sort("gap_id", "mo_id").group_by("gap_id", maintain_order=True).first()
+                .join(mos.select("mo_id", "site", "abuse_type"), on="mo_id", how="left"))
+    return (frame.join(first_mo.select("gap_id", "site", "abuse_type"), on="gap_id", how="left")
+            .with_columns(pl.col("site").fill_null(UNLINKED), pl.col("abuse_type").fill_null(UNLINKED),
+                          identified=_date(pl.col("identified_at")), quantified=_date(pl.col("quantified_at")),
+                          closed=_date(pl.col("closed_at"))))
+
+
+def _gap_daily(gaps: pl.DataFrame) -> list[pl.DataFrame]:
+    return [
+        _events(gaps, "identified", {"gaps_identified": pl.lit(1)}),
+        _events(gaps, "quantified", {"gaps_quantified": pl.lit(1),
+                                     "gap_impact_usd": pl.col("impact_usd").fill_null(0)}),
+        _events(gaps, "closed", {"gaps_closed": pl.lit(1),
+                                 "gaps_closed_quantified": pl.col("impact_usd").is_not_null().cast(pl.Int64)}),
+    ]
+
+
+def _sop_cells(session: Session, first: dt.date) -> pl.DataFrame:
+    """One row per SOP × team that should run it (retired cells left out): from when, and live on the current
+    version from when (earlier versions are not kept, so a cell live today counts from its live date)."""
+    rows = session.execute(select(SOPRollout.sop_id, SOP.title, SOP.version, SOPRollout.team, SOPRollout.status,
+                                  SOPRollout.version, SOPRollout.live_date)
+                           .join(SOP, SOP.id == SOPRollout.sop_id)).all()
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "sop_id": pl.String, "title": pl.String, "current_version": pl.String, "team": pl.String,
+        "status": pl.String, "team_version": pl.String, "live_date": pl.Date})
+    return (frame.filter(pl.col("status") != "retired")
+            .with_columns(
+                site=pl.col("team").replace_strict(SOP_TEAM_SITES, default="partner teams"),
+                abuse_type=pl.lit(None, dtype=pl.String),
+                live_current=(pl.col("status") == "live")
+                & (pl.col("team_version").is_null() | (pl.col("team_version") == pl.col("current_version"))),
+                **{"from": pl.lit(first)})
+            .with_columns(live_from=pl.when(pl.col("live_current")).then(pl.col("live_date").fill_null(first))))
+
+
+def _ai_hours(session: Session, mos: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame | None:
+    """Analyst hours saved by AI assist: no table records it yet, so the demo world gets a deterministic daily
+    series from its seed (about 2.5 h per AI-assisted MO plus a weekday base that grows over the year)."""
+    meta = dict(session.execute(select(DemoMeta.key, DemoMeta.value)).all())
+    if "demo.seed" not in meta:
+        return None
+    rng = random.Random(f"ai-hours-{meta['demo.seed']}")
+    days = pl.date_range(first, last, "1d", eager=True)
+    span = max((last - first).days, 1)
+    rows = []
+    for site in ("India", "Costa Rica"):
+        share = 0.58 if site == "India" else 0.42
+        for d in days:
+            weekday = d.weekday() < 5
+            base = (2.0 + 6.0 * (d - first).days / span) * share if weekday else 0.0
+            rows.append((d, site, f"RM {site}", None, round(max(base + rng.gauss(0, 0.6 * share), 0.0), 2)))
+    frame = pl.DataFrame(rows, orient="row", schema={DATE_COLUMN: pl.Date, "site": pl.String, "team": pl.String,
+                                                     "abuse_type": pl.String, "analyst_hours_saved": pl.Float64})
+    assisted = _events(mos.filter(pl.col("source") == "AI assist"), "documented_at",
+                       {"analyst_hours_saved": pl.lit(2.5)})
+    return pl.concat([frame, assisted.with_columns(pl.col("analyst_hours_saved").cast(pl.Float64))])
+
+
+def data_end(session: Session) -> dt.date:
+    """The last day the deck covers: the demo world's own "today" when seeded, else today."""
+    anchor = session.get(DemoMeta, "demo.anchor")
+    if anchor is not None:
+        try:
+            return dt.date.fromisoformat(anchor.value)
+        except ValueError:
+            pass
+    return dt.date.today()
+
+
+def build_risk_data(session: Session, *, end: dt.date | None = None, days: int = HISTORY_DAYS) -> RiskData:
+    """Every source of the Risk Mining deck, from one read of the database and the current hit log."""
+    last = end or data_end(session)
+    first = last - dt.timedelta(days=days - 1)
+    mos = _mo_records(session)
+    rules = _rule_dims(session, mos)
+    rule_days = _rule_days(_current_hit_log(session), rules, first, last)
+    retirements = _retirements(session, rules)
+    requests = _request_records(session, mos)
+    gaps = _gap_records(session, mos)
+    sop_cells = _sop_cells(session, first)
+
+    parts: list[pl.DataFrame] = []
+    parts += _mo_daily(mos, first, last)
+    parts.append(rule_days.select(DATE_COLUMN, *DIMENSIONS, pl.col("hits_confirmed_bad").cast(pl.Float64),
+                                  pl.col("hits_false_positive").cast(pl.Float64)))
+    parts.append(_events(retirements, DATE_COLUMN, {"rules_retired": pl.lit(1)}))
+    parts += _request_daily(requests, first, last)
+    parts += _gap_daily(gaps)
+    parts.append(_stock(sop_cells, "from", None, "sop_cells", first, last))
+    parts.append(_stock(sop_cells, "live_from", None, "sop_cells_live", first, last))
+    ai = _ai_hours(session, mos, first, last)
+    if ai is not None:
+        parts.append(ai)
+
+    typed = []
+    for part in parts:
+        typed.append(part.with_columns(pl.col(DATE_COLUMN).cast(pl.Date),
+                                       *[pl.col(d).cast(pl.String) for d in DIMENSIONS],
+                                       *[pl.col(c).cast(pl.Float64) for c in part.columns
+                                         if c not in (DATE_COLUMN, *DIMENSIONS)]))
+    long = pl.concat(typed, how="diagonal_relaxed").filter(pl.col(DATE_COLUMN).is_between(first, last))
+    values = [c for c in VALUE_COLUMNS if c in long.columns]
+    missing = [c for c in VALUE_COLUMNS if c not in long.columns]
+    daily = (long.with_columns([pl.lit(0.0).alias(c) for c in missing])
+             .group_by(DATE_COLUMN, *DIMENSIONS)
+             .agg([pl.col(c).fill_null(0).sum() for c in values + missing])
+             .select(DATE_COLUMN, *DIMENSIONS, *VALUE_COLUMNS)
+             .sort(DATE_COLUMN, *DIMENSIONS, nulls_last=True))
+    options = {d: sorted(v for v in daily[d].unique().to_list() if v is not None) for d in DIMENSIONS}
+    records = {
+        "mos": mos.select("mo_id", "title", *DIMENSIONS, "status", "severity", "source", "owner", "first_seen",
+                          "documented_at", "mitigated_at", "actioned_at", "identification_days", "mitigation_days"),
+        "rule_days": rule_days.select(DATE_COLUMN, "rule_id", "rule", *DIMENSIONS, "hits", "hits_confirmed_bad",
+                                      "hits_false_positive", "precision"),
+        "retirements": retirements.select(DATE_COLUMN, "rule_id", "rule", *DIMENSIONS, "actor", "approver",
+                                          "reason"),
+        "requests": requests.select("request_id", "kind", "title", *DIMENSIONS, "priority", "owner", "status",
+                                    "opened", "sla_due", "resolved", "within_sla", "overdue_from"),
+        "gaps": gaps.select("gap_id", "title", *DIMENSIONS, "status", "impact_usd", "impact_accounts", "identified",
+                            "quantified", "closed", "measured_usd"),
+        "sop_cells": sop_cells.select("sop_id", "title", *DIMENSIONS, "status", "current_version", "team_version",
+                                      "live_date", "from", "live_from"),
+    }
+    return RiskData(daily=daily, records=records, start=first, end=last, options=options,
+                    unavailable=frozenset(missing))
+
+
+def load_risk_data(end: dt.date | None = None) -> RiskData:
+    """`build_risk_data` over the configured database (one read transaction)."""
+    from rm_core.store.db import read_session
+
+    with read_session() as session:
+        return build_risk_data(session, end=end)

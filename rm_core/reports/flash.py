@@ -1,0 +1,352 @@
+"""The weekly flash report: highlights and lowlights (the largest favourable and unfavourable moves against target
+and prior year, with the numbers), the metrics table, path-to-green items due, open Sev2/COE action items, aged
+partner requests and the PM's note — as Markdown, HTML (every user text escaped) and PDF (weasyprint)."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rm_core.metrics.formatting import MISSING, format_box, format_change, format_value
+from rm_core.metrics.results import DeckResult
+from rm_core.metrics.status import MetricStatus, PathToGreenNote, latest_paths, metric_statuses
+from rm_core.store.models import FlashNote, Request
+from rm_core.text import html_escape, md_escape
+
+TOP_MOVES = 3
+AGED_DAYS = 30
+LIST_LIMIT = 15
+ESCALATION_KINDS = {"sev2_action": "Sev2 action item", "coe_action": "COE action item",
+                    "exec_escalation": "Executive escalation"}
+RAG_LABEL = {"green": "Green", "amber": "Amber", "red": "Red", None: "No target"}
+TABLE_BOXES = (("LastWk", 0), ("WOW", 1), ("YOY", 2), ("MTD", 3), ("QTD", 5), ("YTD", 7))
+
+
+@dataclass(frozen=True)
+class Move:
+    """A metric's move against its target or its prior year; `score` > 0 is favourable (in % or points)."""
+
+    metric: str
+    title: str
+    against: str  # "target" | "prior year"
+    value_text: str
+    reference_text: str
+    change_text: str
+    score: float
+
+    @property
+    def sentence(self) -> str:
+        return (f"{self.title}: {self.value_text} last week, {self.change_text} vs {self.against} "
+                f"({self.reference_text})")
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    section: str
+    title: str
+    metric: str
+    rag: str | None
+    owner: str
+    boxes: tuple[str, ...]  # TABLE_BOXES order
+    target: str
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """An open request or action item as of the week's end."""
+
+    id: str
+    kind: str
+    title: str
+    owner: str
+    priority: str
+    status: str
+    opened: dt.date
+    due: dt.date | None
+    age_days: int
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class PathDue:
+    title: str
+    note: PathToGreenNote
+
+
+@dataclass
+class FlashReport:
+    """Everything one week's flash report says."""
+
+    title: str
+    week_ending: dt.date
+    week_number: int
+    scope: str
+    highlights: list[Move]
+    lowlights: list[Move]
+    metrics: list[MetricRow]
+    paths_due: list[PathDue]
+    escalations: list[ActionItem]
+    aged_requests: list[ActionItem]
+    note: str = ""
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+    @property
+    def week_start(self) -> dt.date:
+        return self.week_ending - dt.timedelta(days=6)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# computing
+
+def _moves_of(status: MetricStatus) -> list[Move]:
+    s, info = status.series, status.series.info
+    value = status.value
+    if value is None or status.direction not in ("higher", "lower"):
+        return []
+    sign = 1 if status.direction == "higher" else -1
+    bps = info.comparison == "bps"
+    out = []
+    if status.target is not None and status.target != 0:
+        gap = value - status.target
+        relative = gap / abs(status.target) * 100
+        change = format_change(gap * 10_000, "bps") if bps else format_change(relative, "pct")
+        out.append(Move(status.metric, status.title, "target", format_value(value, status.unit),
+                        format_value(status.target, status.unit), change,
+                        sign * (gap * 100 if bps else relative)))
+    yoy = s.boxes[2]
+    if yoy is not None:
+        prior = s.weekly_py[-1]
+        out.append(Move(status.metric, status.title, "prior year", format_value(value, status.unit),
+                        format_value(prior, status.unit), format_change(yoy, info.comparison),
+                        sign * (yoy / 100 if bps else yoy)))
+    return out
+
+
+def highlights_and_lowlights(statuses: list[MetricStatus], top: int = TOP_MOVES) -> tuple[list[Move], list[Move]]:
+    """The `top` most favourable and most unfavourable moves, at most one of each per metric."""
+    best: dict[str, Move] = {}
+    worst: dict[str, Move] = {}
+    for status in statuses:
+        for move in _moves_of(status):
+            if move.score > 0 and (status.metric not in best or move.score > best[status.metric].score):
+                best[status.metric] = move
+            if move.score < 0 and (status.metric not in worst or move.score < worst[status.metric].score):
+                worst[status.metric] = move
+    highlights = sorted(best.values(), key=lambda m: (-m.score, m.metric))[:top]
+    lowlights = sorted(worst.values(), key=lambda m: (m.score, m.metric))[:top]
+    return highlights, lowlights
+
+
+def _metric_rows(statuses: list[MetricStatus]) -> list[MetricRow]:
+    rows = []
+    for st in statuses:
+        s = st.series
+        boxes = tuple(format_box(i, s.boxes[i], s.info) for _, i in TABLE_BOXES)
+        rows.append(MetricRow(st.section, st.title, st.metric, st.rag, st.owner or "", boxes, st.target_text))
+    return rows
+
+
+def open_items(requests: pl.DataFrame, week_ending: dt.date) -> tuple[list[ActionItem], list[ActionItem]]:
+    """(open Sev2/COE/executive escalation items, partner requests open over AGED_DAYS days) as of the week's end.
+
+    `requests` columns: id, kind, title, owner, priority, status, opened_at, sla_due, resolved_at.
+    """
+    end = dt.datetime.combine(week_ending + dt.timedelta(days=1), dt.time())
+    if requests.is_empty():
+        return [], []
+    open_then = requests.filter((pl.col("opened_at") < end)
+                                & (pl.col("resolved_at").is_null() | (pl.col("resolved_at") >= end)))
+    items = []
+    for row in open_then.sort("sla_due", "id").iter_rows(named=True):
+        opened = row["opened_at"].date()
+        due = row["sla_due"].date() if row["sla_due"] is not None else None
+        items.append(ActionItem(
+            id=row["id"], kind=row["kind"], title=row["title"], owner=row["owner"] or "", priority=row["priority"],
+            status=row["status"], opened=opened, due=due, age_days=(week_ending - opened).days,
+            days_overdue=max((week_ending - due).days, 0) if due is not None else 0))
+    escalations = [i for i in items if i.kind in ESCALATION_KINDS]
+    escalations.sort(key=lambda i: (-i.days_overdue, i.due or dt.date.max, i.id))
+    aged = [i for i in items if i.kind == "partner_request" and i.age_days > AGED_DAYS]
+    aged.sort(key=lambda i: (-i.age_days, i.id))
+    return escalations[:LIST_LIMIT], aged[:LIST_LIMIT]
+
+
+def _requests(session: Session) -> pl.DataFrame:
+    rows = session.execute(select(Request.id, Request.kind, Request.title, Request.owner, Request.priority,
+                                  Request.status, Request.opened_at, Request.sla_due, Request.resolved_at)).all()
+    return pl.DataFrame(rows, orient="row", schema={
+        "id": pl.String, "kind": pl.String, "title": pl.String, "owner": pl.String, "priority": pl.String,
+        "status": pl.String, "opened_at": pl.Datetime("us"), "sla_due": pl.Datetime("us"),
+        "resolved_at": pl.Datetime("us")})
+
+
+def build_flash(result: DeckResult, session: Session, *, scope: str = "All sites, teams and abuse types",
+                note: str | None = None) -> FlashReport:
+    """The flash report of a computed deck, with the database's paths to green, requests and the PM's note."""
+    paths = latest_paths(session)
+    statuses = metric_statuses(result, paths)
+    highlights, lowlights = highlights_and_lowlights(statuses)
+    horizon = result.week_ending + dt.timedelta(days=7)
+    due = [PathDue(st.title, st.path) for st in statuses
+           if st.path is not None and st.path.rag in ("red", "amber") and st.path.due is not None
+           and st.path.due <= horizon]
+    due.sort(key=lambda p: (p.note.due, p.title))
+    escalations, aged = open_items(_requests(session), result.week_ending)
+    if note is None:
+        row = session.get(FlashNote, result.week_ending)
+        note = row.note if row is not None else ""
+    return FlashReport(title=result.title, week_ending=result.week_ending, week_number=result.week_number,
+                       scope=scope, highlights=highlights, lowlights=lowlights, metrics=_metric_rows(statuses),
+                       paths_due=due, escalations=escalations, aged_requests=aged, note=note or "")
+
+
+def scope_text(filters: dict[str, list[str]] | None, labels: dict[str, str] | None = None) -> str:
+    chosen = {k: v for k, v in (filters or {}).items() if v}
+    if not chosen:
+        return "All sites, teams and abuse types"
+    labels = labels or {}
+    return "; ".join(f"{labels.get(k, k)}: {', '.join(v)}" for k, v in chosen.items())
+
+
+def flash_for_week(week_ending: dt.date | None = None, filters: dict[str, list[str]] | None = None) -> FlashReport:
+    """The Risk Mining deck's flash report for a week, from the workbench's own database (what the CLI prints)."""
+    from rm_core.metrics.risk_deck import compute_risk_deck
+    from rm_core.metrics.sources import DIMENSION_LABELS, build_risk_data
+    from rm_core.store.db import read_session
+
+    with read_session() as session:
+        data = build_risk_data(session)
+        if data.is_empty:
+            from rm_core.errors import UserError
+            raise UserError("The workbench holds no records to report on yet: seed the demo world "
+                            "(python -m rm_core demo seed) or add MOs, rules and requests first.")
+        result = compute_risk_deck(data, week_ending, filters)
+        return build_flash(result, session, scope=scope_text(filters, DIMENSION_LABELS))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# rendering
+
+def _rag_label(row: MetricRow) -> str:
+    if row.rag is None and row.target != MISSING:
+        return "No data"
+    return RAG_LABEL.get(row.rag, MISSING)
+
+
+def _move_lines(moves: list[Move]) -> list[str]:
+    return [f"- {md_escape(m.sentence)}" for m in moves] or ["- None this week."]
+
+
+def _item_line(i: ActionItem) -> str:
+    label = ESCALATION_KINDS.get(i.kind, "Partner request")
+    late = f", {i.days_overdue} days past SLA" if i.days_overdue else ""
+    return (f"- **{md_escape(i.id)}** ({label}, {md_escape(i.priority)}) {md_escape(i.title)} — owner "
+            f"{md_escape(i.owner or 'unassigned')}, open {i.age_days} days{late}")
+
+
+def flash_markdown(report: FlashReport) -> str:
+    lines = [f"# {md_escape(report.title)} — flash report, week ending {report.week_ending:%a %d %b %Y} "
+             f"(wk {report.week_number})", "", f"Scope: {md_escape(report.scope)}", ""]
+    if report.note.strip():
+        lines += ["## Note from the PM", "", md_escape(report.note), ""]
+    lines += ["## Highlights", "", *_move_lines(report.highlights), "", "## Lowlights", "",
+              *_move_lines(report.lowlights), "", "## Metrics", ""]
+    header = ["Section", "Metric", "RAG", *[label for label, _ in TABLE_BOXES], "Target", "Owner"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in report.metrics:
+        own = [md_escape(c).replace("|", "\\|") for c in (r.section, r.title)]
+        ours = [c.replace("$", "\\$") for c in (_rag_label(r), *r.boxes, r.target)]
+        lines.append("| " + " | ".join([*own, *ours, md_escape(r.owner) or "–"]) + " |")
+    lines += ["", "## Path to green — due by next week", ""]
+    lines += [f"- **{md_escape(p.title)}** ({p.note.rag}, due {p.note.due:%d %b %Y}, owner {md_escape(p.note.owner)}): "
+              f"{md_escape(p.note.actions)}" for p in report.paths_due] or ["- Nothing due."]
+    lines += ["", "## Open Sev2 / COE action items and escalations", ""]
+    lines += [_item_line(i) for i in report.escalations] or ["- None open."]
+    lines += ["", f"## Partner requests open over {AGED_DAYS} days", ""]
+    lines += [_item_line(i) for i in report.aged_requests] or ["- None."]
+    lines += ["", f"_Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by the Risk Mining Workbench._", ""]
+    return "\n".join(lines)
+
+
+_CSS = """
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #1c2230; font-size: 10pt; margin: 0; }
+h1 { font-size: 16pt; margin: 0 0 4pt; } h2 { font-size: 12pt; margin: 14pt 0 4pt; color: #1f4e79; }
+p.scope { color: #3d4451; margin: 0 0 8pt; }
+table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
+th, td { border-bottom: 1px solid #e8ebf0; padding: 3pt 4pt; text-align: right; }
+th { background: #f3f5f8; } td.l, th.l { text-align: left; }
+.rag { display: inline-block; padding: 0 5pt; border-radius: 6pt; color: white; font-weight: bold; }
+.red { background: #c8102e; } .amber { background: #e0a100; } .green { background: #2e8540; }
+.none { background: #8a8f98; }
+.note { white-space: pre-wrap; border-left: 3pt solid #1f4e79; padding-left: 6pt; }
+@page { size: A4 landscape; margin: 12mm; }
+"""
+
+
+def _html_list(items: list[str], empty: str) -> str:
+    if not items:
+        return f"<p>{html_escape(empty)}</p>"
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def _html_item(i: ActionItem) -> str:
+    label = ESCALATION_KINDS.get(i.kind, "Partner request")
+    late = f", {i.days_overdue} days past SLA" if i.days_overdue else ""
+    return (f"<b>{html_escape(i.id)}</b> ({html_escape(label)}, {html_escape(i.priority)}) {html_escape(i.title)}"
+            f" — owner {html_escape(i.owner or 'unassigned')}, open {i.age_days} days{html_escape(late)}")
+
+
+def flash_html(report: FlashReport) -> str:
+    e = html_escape
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(report.title)} flash report "
+             f"{report.week_ending:%Y-%m-%d}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{e(report.title)} — flash report, week ending {report.week_ending:%a %d %b %Y} "
+             f"(wk {report.week_number})</h1>", f"<p class='scope'>Scope: {e(report.scope)}</p>"]
+    if report.note.strip():
+        parts.append(f"<h2>Note from the PM</h2><div class='note'>{e(report.note)}</div>")
+    parts.append("<h2>Highlights</h2>" + _html_list([e(m.sentence) for m in report.highlights], "None this week."))
+    parts.append("<h2>Lowlights</h2>" + _html_list([e(m.sentence) for m in report.lowlights], "None this week."))
+    header = ["Section", "Metric", "RAG", *[label for label, _ in TABLE_BOXES], "Target", "Owner"]
+    rows = []
+    for r in report.metrics:
+        chip = f"<span class='rag {r.rag or 'none'}'>{e(_rag_label(r))}</span>"
+        cells = [f"<td class='l'>{e(r.section)}</td>", f"<td class='l'>{e(r.title)}</td>", f"<td class='l'>{chip}</td>",
+                 *[f"<td>{e(b)}</td>" for b in r.boxes], f"<td>{e(r.target)}</td>",
+                 f"<td class='l'>{e(r.owner or MISSING)}</td>"]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "".join(f"<th class='l'>{e(h)}</th>" if i < 3 or h == "Owner" else f"<th>{e(h)}</th>"
+                   for i, h in enumerate(header))
+    parts.append(f"<h2>Metrics</h2><table class='metrics'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+                 "</tbody></table>")
+    parts.append("<h2>Path to green — due by next week</h2>" + _html_list(
+        [f"<b>{e(p.title)}</b> ({e(p.note.rag)}, due {p.note.due:%d %b %Y}, owner {e(p.note.owner)}): "
+         f"{e(p.note.actions)}" for p in report.paths_due], "Nothing due."))
+    parts.append("<h2>Open Sev2 / COE action items and escalations</h2>"
+                 + _html_list([_html_item(i) for i in report.escalations], "None open."))
+    parts.append(f"<h2>Partner requests open over {AGED_DAYS} days</h2>"
+                 + _html_list([_html_item(i) for i in report.aged_requests], "None."))
+    parts.append(f"<p class='scope'><i>Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by the Risk Mining "
+                 "Workbench.</i></p></body></html>")
+    return "".join(parts)
+
+
+def flash_pdf(report: FlashReport) -> bytes:
+    """The HTML report laid out as an A4 landscape PDF by weasyprint (imported here: it is slow to import)."""
+    from weasyprint import HTML
+
+    return HTML(string=flash_html(report)).write_pdf()
+
+
+def render_flash(report: FlashReport, fmt: str) -> bytes:
+    """The report as bytes in `fmt` (md, html or pdf)."""
+    if fmt == "md":
+        return flash_markdown(report).encode("utf-8")
+    if fmt == "html":
+        return flash_html(report).encode("utf-8")
+    if fmt == "pdf":
+        return flash_pdf(report)
+    from rm_core.errors import UserError
+    raise UserError(f"Unknown format {fmt!r}: use md, html or pdf.")
