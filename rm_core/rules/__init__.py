@@ -13,7 +13,7 @@ from rm_core.rules.whatif import (IMPACT_FIELDS, RULE_STATS_FIELDS, PreparedHits
 
 __all__ = [
     "IMPACT_FIELDS", "LABELS", "RULE_STATS_FIELDS", "HitLog", "PreparedHits", "Recommendation", "RetirementImpact",
-    "catches_of", "flagged_counts", "recall_loss_budget", "window_label", "load_hit_log", "load_prepared", "lost_catches", "overlap_matrix", "prepare_hits",
-    "recommend_retirement", "retire_whatif", "rule_stats", "rules_matching", "shadow_catches", "synth_hit_log",
-    "who_else_catches", "write_synth_hit_log",
+    "catches_of", "flagged_counts", "load_hit_log", "load_prepared", "lost_catches", "overlap_matrix",
+    "prepare_hits", "recall_loss_budget", "recommend_retirement", "retire_whatif", "rule_stats", "rules_matching",
+    "shadow_catches", "synth_hit_log", "who_else_catches", "window_label", "write_synth_hit_log",
 ]

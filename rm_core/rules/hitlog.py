@@ -113,6 +113,8 @@ def load_hit_log(source: str | Path | bytes | BinaryIO | pl.DataFrame, *, name: 
         raise ValidationFailed(Problem(f"could not be read ({_short(exc)})", file=label)) from None
     if frame.height == 0:
         raise ValidationFailed(Problem("the file has a header but no hits", file=label))
+    if "_raw_event_time" in frame.columns:
+        frame = _parse_times(frame)
     return _encode(frame, label)
 
 
@@ -154,14 +156,14 @@ def _time_exprs(dtype: pl.DataType, label: str, problems: list[Problem]) -> list
     if dtype == pl.Date:
         return [col.cast(pl.Datetime("us"))]
     if dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum)):
-        text = col.cast(pl.String)
-        return [_parse_time(text).alias("event_time"), text.alias("_raw_event_time")]
+        return [col.cast(pl.String).alias("_raw_event_time")]
     problems.append(Problem(f"column holds {dtype} values, not timestamps; {_TIME_HINT}", file=label,
                             field="event_time"))
     return [col]
 
 
-def _parse_time(text: pl.Expr) -> pl.Expr:
+def _time_parsers(text: pl.Expr) -> list[pl.Expr]:
+    """Every accepted way of writing a time, most common first; results are naive UTC."""
     x = text.str.strip_chars().str.replace(r"(?i)z$", "+00:00")
 
     def aware(fmt: str) -> pl.Expr:
@@ -170,12 +172,31 @@ def _parse_time(text: pl.Expr) -> pl.Expr:
     def naive(fmt: str) -> pl.Expr:
         return x.str.to_datetime(fmt, strict=False, time_unit="us")
 
-    return pl.coalesce(
+    return [
         naive("%Y-%m-%dT%H:%M:%S%.f"), naive("%Y-%m-%d %H:%M:%S%.f"),
         aware("%Y-%m-%dT%H:%M:%S%.f%z"), aware("%Y-%m-%d %H:%M:%S%.f%z"),
         naive("%Y-%m-%dT%H:%M"), naive("%Y-%m-%d %H:%M"),
         x.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-    )
+    ]
+
+
+def _parse_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Turn the raw `_raw_event_time` text into `event_time` (null where nothing parses).
+
+    A file usually writes every time the same way: the way that reads a sample is applied to all rows, and
+    only the rows it misses go through every accepted way (trying all ways on all rows is several times
+    slower on a million-row CSV).
+    """
+    raw = pl.col("_raw_event_time")
+    sample = frame.select(raw.drop_nulls().head(1_000))
+    parsers = _time_parsers(raw)
+    main = next((p for p in parsers if sample.select(p.is_not_null().all()).item()), parsers[0])
+    parsed = frame.select(main.alias("event_time"))["event_time"]
+    missed = (parsed.is_null() & frame["_raw_event_time"].is_not_null()).arg_true()
+    if missed.len():
+        rescued = frame[missed].select(pl.coalesce(parsers).alias("event_time"))["event_time"]
+        parsed = parsed.scatter(missed, rescued)
+    return frame.with_columns(parsed)
 
 
 def _amount_exprs(dtype: pl.DataType, label: str, problems: list[Problem]) -> list[pl.Expr]:
@@ -195,18 +216,51 @@ def _blank(column: str) -> pl.Expr:
 
 
 def _encode(frame: pl.DataFrame, label: str) -> HitLog:
+    # Entity ids are the expensive column: encode them on the second core while this thread checks the
+    # rows and encodes the rest (numpy and polars release the GIL for their heavy loops).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        entities = pool.submit(_dense_codes, frame["entity_id"])
+        frame = frame.with_columns(
+            (pl.when(pl.col("label") == "confirmed_bad").then(CONFIRMED_BAD)
+             .when(pl.col("label") == "false_positive").then(FALSE_POSITIVE)
+             .when(pl.col("label") == "unlabeled").then(UNLABELED)
+             .otherwise(-1).cast(pl.Int8).alias("_label_code")),
+            ((pl.col("action") != "shadow").fill_null(True) if "action" in frame.columns
+             else pl.lit(True)).alias("_enforced"),
+        )
+        _check(frame, label)
+        rule_codes, rule_names = _dense_codes(frame["rule_id"])
+        order = np.array(sorted(range(rule_names.len()), key=lambda i: _natural(rule_names[i])), dtype=np.int64)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        amount = None
+        if "amount_usd" in frame.columns:
+            amount = frame["amount_usd"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        rule_ids = tuple(rule_names.gather(order).to_list())
+        rule = rank.astype(np.int32)[rule_codes]
+        entity_codes, entity_names = entities.result()
+    return HitLog(
+        source=label,
+        rule_ids=rule_ids,
+        entity_ids=entity_names.alias("entity_id"),
+        rule=rule,
+        entity=entity_codes,
+        label=frame["_label_code"].to_numpy(),
+        enforced=frame["_enforced"].to_numpy(),
+        event_time=frame["event_time"].to_numpy().astype("datetime64[us]", copy=False),
+        amount_usd=amount,
+    )
+
+
+def _check(frame: pl.DataFrame, label: str) -> None:
+    """Refuse the log, naming file, column, first row and value, if any row breaks a rule of the format."""
     raw_time = "_raw_event_time" if "_raw_event_time" in frame.columns else "event_time"
-    label_code = (pl.when(pl.col("label") == "confirmed_bad").then(CONFIRMED_BAD)
-                  .when(pl.col("label") == "false_positive").then(FALSE_POSITIVE)
-                  .when(pl.col("label") == "unlabeled").then(UNLABELED)
-                  .otherwise(-1).cast(pl.Int8))
     # (column to quote, field, message, rows that break it); evaluated together in one pass over the log.
     checks: list[tuple[str, str, str, pl.Expr]] = [
         ("rule_id", "rule_id", "empty value; every hit needs a rule_id", _blank("rule_id")),
         ("entity_id", "entity_id", "empty value; every hit needs an entity_id", _blank("entity_id")),
-        ("label", "label", "empty value; every hit needs a label", _blank("label")),
         ("label", "label", "unknown label '{value}'; use confirmed_bad, false_positive or unlabeled",
-         (label_code < 0) & ~_blank("label")),
+         pl.col("_label_code") < 0),
         (raw_time, "event_time", "empty value; every hit needs an event_time", pl.col(raw_time).is_null()),
     ]
     if raw_time != "event_time":
@@ -214,7 +268,7 @@ def _encode(frame: pl.DataFrame, label: str) -> HitLog:
                        pl.col("event_time").is_null() & pl.col(raw_time).is_not_null()))
     if "action" in frame.columns:
         checks.append(("action", "action", "unknown action '{value}'; use enforced or shadow (blank means enforced)",
-                       ~_blank("action") & ~pl.col("action").is_in(["enforced", "shadow"])))
+                       (pl.col("action") != "enforced") & (pl.col("action") != "shadow") & (pl.col("action") != "")))
     if "_raw_amount_usd" in frame.columns:
         raw = pl.col("_raw_amount_usd").str.strip_chars()
         checks.append(("_raw_amount_usd", "amount_usd", "not a number: '{value}'",
@@ -226,41 +280,12 @@ def _encode(frame: pl.DataFrame, label: str) -> HitLog:
             continue
         row, value = frame.lazy().with_row_index("_row").filter(bad).select("_row", column).head(1).collect().row(0)
         more = f" ({count:,} rows like this)" if count > 1 else ""
+        if field == "label" and not value:
+            message = "empty value; every hit needs a label"
         problems.append(Problem(message.format(value="" if value is None else value) + more,
                                 file=label, row=int(row) + 1, field=field))
     if problems:
         raise ValidationFailed(problems)
-
-    # Entity ids are the expensive column: encode them on the second core meanwhile (numpy and polars
-    # release the GIL for the heavy loops).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        entities = pool.submit(_dense_codes, frame["entity_id"])
-        codes = frame.select(
-            label_code.alias("label"),
-            (pl.col("action") != "shadow").fill_null(True).alias("enforced") if "action" in frame.columns
-            else pl.lit(True).alias("enforced"),
-        )
-        rule_codes, rule_names = _dense_codes(frame["rule_id"])
-        order = np.array(sorted(range(rule_names.len()), key=lambda i: _natural(rule_names[i])), dtype=np.int64)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        rule = rank.astype(np.int32)[rule_codes]
-        amount = None
-        if "amount_usd" in frame.columns:
-            amount = frame["amount_usd"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
-        event_time = frame["event_time"].to_numpy().astype("datetime64[us]", copy=False)
-        entity_codes, entity_names = entities.result()
-    return HitLog(
-        source=label,
-        rule_ids=tuple(rule_names.gather(order).to_list()),
-        entity_ids=entity_names.alias("entity_id"),
-        rule=rule,
-        entity=entity_codes,
-        label=codes["label"].to_numpy(),
-        enforced=codes["enforced"].to_numpy(),
-        event_time=event_time,
-        amount_usd=amount,
-    )
 
 
 def _natural(name: str) -> tuple:
@@ -283,35 +308,33 @@ def _dense_codes(values: pl.Series) -> tuple[np.ndarray, pl.Series]:
     likely = sample if sample < 20_000 else n
     bits = max(8, min(22, int(np.ceil(np.log2(max(4 * likely, 2))))))
     size = 1 << bits
-    table = np.empty(size, dtype=np.uint64)
-    occupied = np.empty(size, dtype=bool)
+    owner = np.empty(size, dtype=np.int64)  # a row holding the slot's value, -1 when free
     slot_code = np.empty(size, dtype=np.int32)
     codes = np.empty(n, dtype=np.int32)
-    remaining: np.ndarray | None = None
+    representatives = []
+    rows = np.arange(n, dtype=np.int64)
     found = 0
     for attempt in range(64):
-        hashes = first_hash if remaining is None else first_hash[remaining]
+        hashes = first_hash if attempt == 0 else first_hash[rows]
         multiplier = np.uint64((0x9E3779B97F4A7C15 + 2 * attempt) % (1 << 64))
         slot = ((hashes * multiplier) >> np.uint64(64 - bits)).view(np.int64)
-        table[slot] = hashes  # colliding values: one wins the slot, the others try again next round
-        won = table[slot] == hashes
-        won_slot = slot[won]
-        occupied[:] = False
-        occupied[won_slot] = True
-        taken = np.flatnonzero(occupied)
+        owner.fill(-1)
+        owner[slot] = rows  # values sharing a slot: one row wins it, the others try again next round
+        won = first_hash[owner[slot]] == hashes
+        taken = np.flatnonzero(owner >= 0)
         slot_code[taken] = np.arange(found, found + taken.size, dtype=np.int32)
-        if remaining is None:
+        representatives.append(owner[taken])
+        found += taken.size
+        if attempt == 0:
             np.take(slot_code, slot, out=codes)  # losers get the winner's code here and are redone below
         else:
-            codes[remaining[won]] = slot_code[won_slot]
-        found += taken.size
-        if won_slot.size == hashes.size:
+            codes[rows[won]] = slot_code[slot[won]]
+        if won.all():
             break
-        remaining = np.flatnonzero(~won) if remaining is None else remaining[~won]
+        rows = rows[~won]
     else:
         return _exact_codes(values)
-    representative = np.empty(found, dtype=np.int64)
-    representative[codes] = np.arange(n)
+    representative = np.concatenate(representatives)
     second_hash = values.hash(0xC0FFEE).to_numpy()
     if not np.array_equal(second_hash[representative][codes], second_hash):
         return _exact_codes(values)

@@ -1,10 +1,12 @@
 """The recommended retirement set: as many rules as possible while losing at most a budget of confirmed-bad.
 
 Greedy on the exact marginal cost: at each step retire the rule whose retirement loses the fewest additional
-confirmed-bad entities (ties: the rule flagging fewer entities first, so that small, redundant rules go
-before the broad ones that back others up). The cost of every rule is kept exact incrementally: each flagged
-entity counts its rules still active, and when only one is left, that rule becomes the entity's last line.
-Every step costs the size of the retired rule's catch, so the whole search is one pass over the catches.
+confirmed-bad entities, until no rule fits the budget (so the set is maximal). The cost of every rule is kept
+exact incrementally: each flagged entity counts its rules still active, and when only one is left, that rule
+becomes the entity's last line. A step costs the size of the retired rule's catch, so one greedy run is one
+pass over the catches. Ties decide a lot (which of two redundant rules goes first), so the search runs with
+three tie-breaks (small rules first, noisiest first, largest catch first) and keeps the largest set, then the
+one losing fewer confirmed-bad, then the one avoiding more false positives.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Iterable
 import numpy as np
 
 from rm_core.errors import UserError
+from rm_core.rules.hitlog import FALSE_POSITIVE
 from rm_core.rules.whatif import (PreparedHits, RetirementImpact, _sole_catches, impact_of_codes,
                                   recall_loss_budget)
 
@@ -49,8 +52,26 @@ def recommend_retirement(prepared: PreparedHits, *, max_lost_confirmed_bad: int 
     allowed[p.rule_codes(candidates, what="candidates") if candidates is not None else slice(None)] = True
     allowed[p.rule_codes(keep, what="keep")] = False
 
+    size = np.diff(p.catch_ptr)
+    # Tie-breaks among rules of equal marginal cost; each gives a maximal set, the largest one wins.
+    avoided = p.seen_by_label[:, FALSE_POSITIVE].astype(np.int64)
+    best = None
+    for secondary in (size, -avoided, -size):  # small rules first, noisiest first, largest catch first
+        steps = _greedy(p, allowed, budget, secondary)
+        impact = impact_of_codes(p, np.array(sorted(p.rule_index[r] for r, _ in steps), dtype=np.int64))
+        if impact.lost_confirmed_bad != (steps[-1][1] if steps else 0):
+            raise AssertionError("recommendation bookkeeping disagrees with the what-if")
+        score = (len(steps), -impact.lost_confirmed_bad, impact.avoided_false_positive)
+        if best is None or score > best[0]:
+            best = (score, steps, impact)
+    _, steps, impact = best
+    return Recommendation(retire=impact.retired, impact=impact, max_lost_confirmed_bad=budget, steps=steps)
+
+
+def _greedy(p: PreparedHits, allowed: np.ndarray, budget: int, secondary: np.ndarray) -> list[tuple[str, int]]:
+    """Retire the cheapest rule (ties by `secondary`, then rule order) until none fits the budget."""
+    n_rules = p.rule_count
     ptr, members = p.catch_ptr, p.catch_members
-    size = np.diff(ptr)
     alive = np.bitwise_count(p.enforced_bits[:, : p.flagged]).sum(axis=0).astype(np.int32)
     # last_line[r]: confirmed-bad entities that rule r alone still flags (its cost if retired next).
     last_line = _sole_catches(p, 0, p.n_cb).astype(np.int64)
@@ -64,7 +85,7 @@ def recommend_retirement(prepared: PreparedHits, *, max_lost_confirmed_bad: int 
         if not open_.any():
             break
         choice = codes[open_]
-        pick = int(choice[np.lexsort((choice, size[choice], last_line[choice]))[0]])
+        pick = int(choice[np.lexsort((choice, secondary[choice], last_line[choice]))[0]])
         retired[pick] = True
         active_words[pick >> 6] &= ~(np.uint64(1) << np.uint64(pick & 63))
         caught = members[ptr[pick]:ptr[pick + 1]]
@@ -77,11 +98,7 @@ def recommend_retirement(prepared: PreparedHits, *, max_lost_confirmed_bad: int 
             np.add.at(last_line, _only_active_rule(p, now_single, active_words), 1)
         last_line[pick] = 0
         steps.append((p.rule_ids[pick], lost))
-    picked = np.flatnonzero(retired)
-    impact = impact_of_codes(p, picked)
-    if impact.lost_confirmed_bad != lost:  # the incremental bookkeeping must agree with the one path
-        raise AssertionError(f"recommendation bookkeeping lost {lost}, what-if says {impact.lost_confirmed_bad}")
-    return Recommendation(retire=impact.retired, impact=impact, max_lost_confirmed_bad=budget, steps=steps)
+    return steps
 
 
 def _budget(p: PreparedHits, max_lost: int | None, max_pct: float | None) -> int:

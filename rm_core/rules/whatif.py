@@ -242,10 +242,9 @@ def _rule_bits(rule: np.ndarray, entity: np.ndarray, words: int,
                n_entities: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(words, entities) bitsets, plus the distinct (rule, entity) pairs; duplicate rows are harmless.
 
-    `np.bitwise_or.at` has no fast path, so rows are grouped by bit position instead: within one group every
-    row sets the same bit, and a fancy-indexed read-modify-write with repeated indices is then still exact.
-    Distinct pairs come from the same groups: each row writes its number into a scratch cell per (word,
-    entity) and the row that reads its own number back is the one kept.
+    `np.bitwise_or.at` has no fast path, so rows are grouped by bit position (rule % 64) instead. Within a
+    group, each row writes its number into a scratch cell per (word, entity) and the row that reads its own
+    number back is the one kept: that leaves distinct pairs, whose bits a plain fancy-indexed OR then sets.
     """
     size = words * n_entities
     bits = np.zeros(size, dtype=np.uint64)
@@ -266,10 +265,10 @@ def _rule_bits(rule: np.ndarray, entity: np.ndarray, words: int,
         seg = flat[bounds[b]:bounds[b + 1]]
         if not seg.size:
             continue
-        bits[seg] |= _ONE << np.uint64(b)
         mine = ids[: seg.size]
         owner[seg] = mine
         first = seg[owner[seg] == mine]
+        bits[first] |= _ONE << np.uint64(b)
         kept_flat.append(first)
         kept_rule.append(((first // n_entities) * 64 + b).astype(np.int32))
     flat_pairs = np.concatenate(kept_flat)
@@ -404,33 +403,31 @@ def lost_catches(prepared: PreparedHits, impact: RetirementImpact, *,
     it today, in rule order).
     """
     p = prepared
-    wanted = {LABELS.index(name) for name in labels}
+    wanted = [LABELS.index(name) for name in labels]
     pos = impact.lost_positions
-    pos = pos[np.isin(p.label[pos], list(wanted))]
-    rules = _rules_of(p.enforced_bits[:, pos], p.rule_ids)
-    return pl.DataFrame({
+    pos = pos[np.isin(p.label[pos], wanted)]
+    base = pl.DataFrame({
+        "row": np.arange(pos.size, dtype=np.int64),
         "entity_id": p.entity_ids.gather(pos),
-        "label": pl.Series([LABELS[c] for c in p.label[pos]], dtype=pl.String),
+        "label": pl.Series(LABELS, dtype=pl.String).gather(p.label[pos].astype(np.int64)),
         "amount_usd": p.amount_usd[pos],
-        "caught_by": pl.Series(rules, dtype=pl.List(pl.String)),
-    }).sort(["amount_usd", "entity_id"], descending=[True, False])
+    })
+    caught_by = _rules_of(p.enforced_bits[:, pos], p.rule_ids)
+    return (base.join(caught_by, on="row", how="left", maintain_order="left").drop("row")
+            .sort(["amount_usd", "entity_id"], descending=[True, False]))
 
 
-def _rules_of(bits: np.ndarray, rule_ids: tuple[str, ...]) -> list[list[str]]:
-    """For each column of `bits`, the names of the rules whose bits are set, in rule order."""
-    n = bits.shape[1]
-    if n == 0:
-        return []
-    rows, cols = [], []
-    for start in range(0, n, _CHUNK):
+def _rules_of(bits: np.ndarray, rule_ids: tuple[str, ...]) -> pl.DataFrame:
+    """Columns row (column of `bits`) and caught_by (names of the rules whose bits are set, in rule order)."""
+    rows, cols = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+    for start in range(0, bits.shape[1], _CHUNK):
         block = np.ascontiguousarray(bits[:, start:start + _CHUNK].T).view(np.uint8)
         r, c = np.nonzero(np.unpackbits(block, axis=1, bitorder="little")[:, : len(rule_ids)])
         rows.append(r + start)
         cols.append(c)
     names = pl.Series(list(rule_ids), dtype=pl.String)
-    pairs = pl.DataFrame({"row": np.concatenate(rows), "rule": names.gather(np.concatenate(cols))})
-    grouped = pairs.group_by("row", maintain_order=True).agg("rule")
-    return grouped["rule"].to_list()
+    pairs = pl.DataFrame({"row": np.concatenate(rows), "caught_by": names.gather(np.concatenate(cols))})
+    return pairs.group_by("row", maintain_order=True).agg("caught_by")
 
 
 # ------------------------------------------------------------------------------------------- overlap
