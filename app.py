@@ -61,9 +61,9 @@ def _identity() -> tuple[str, str, bool]:
 def main() -> None:
     st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shield:", layout="wide",
                        initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = get_settings()
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         warnings = _prepared(settings.database_url, str(settings.home))
         name, display, local = _identity()
         actor = resolve_actor(name, display, local=local)

@@ -132,3 +132,21 @@ def test_coverage_lists_mos_without_an_active_rule(state, editor, engine):
         s.add_all([RuleMO(rule_id="R-1", mo_id="MO-0001"), RuleMO(rule_id="R-2", mo_id="MO-0003")])
     gaps = {(r.mo_id, r.gap) for r in coverage()}
     assert gaps == {("MO-0002", "no rule"), ("MO-0003", "only candidates for retirement")}
+
+
+def test_a_50_mb_file_with_one_bad_last_row_imports_nothing(state, editor, engine, tmp_path):
+    f = tmp_path / "big.csv"
+    filler = "Sellers rotate payout accounts across a ring of storefronts. " * 60
+    with f.open("w") as out:
+        out.write("title,description,severity\n")
+        row = 0
+        while out.tell() < 50 * 1024 * 1024:
+            row += 1
+            out.write(f"Payout rotation ring {row},{filler},S2\n")
+        out.write("Last row,broken,S9\n")
+    with pytest.raises(ValidationFailed) as err:
+        import_mos(editor, f, engine)
+    assert f"row {row + 2}, field 'severity'" in str(err.value)
+    with read_session() as s:
+        assert s.scalars(select(MO)).first() is None
+    assert engine.ids() == set()
