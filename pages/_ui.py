@@ -15,6 +15,21 @@ from rm_core.settings import get_settings
 T = TypeVar("T")
 log = logging.getLogger("rm_ui")
 
+
+def _route_through_the_app() -> None:
+    """Until the router has run once in this process, Streamlit treats a `pages/` folder as a legacy multipage
+    app: a first request for a deep link (e.g. a leadership link to /roadmap) would run that page alone, with
+    Streamlit's own page list and without sign-in. Every page imports this module first, so such a run is
+    turned over to app.py's st.navigation at once (same URL, same page)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_the_app()
+
 LEADERSHIP_VIEW = "leadership"
 
 
