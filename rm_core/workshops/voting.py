@@ -8,7 +8,6 @@ and a constraint clash is retried once more from a fresh read, so users see a cl
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -22,7 +21,6 @@ from rm_core.workshops._guards import (ensure_phase, ensure_unlocked, load_idea,
                                        participant_audit_name)
 
 RETRIES = 5
-_SQLITE_WRITERS = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -47,17 +45,9 @@ def cast_vote(session_id: int, participant_id: int, idea_id: int) -> VoteResult:
 
 
 def _cast(session_id: int, participant_id: int, idea_id: int) -> VoteResult:
-    engine = get_engine()
-    if engine.dialect.name != "sqlite":
-        return _cast_in(engine, session_id, participant_id, idea_id)
-    # SQLite takes one writer at a time anyway; queueing this process's voters on a lock instead of SQLite's
-    # sleeping busy handler (1…100 ms back-off) keeps the slowest votes fast when a room votes at once.
-    with _SQLITE_WRITERS:
-        return _cast_in(engine, session_id, participant_id, idea_id)
-
-
-def _cast_in(engine, session_id: int, participant_id: int, idea_id: int) -> VoteResult:
-    with write_session(engine) as s:
+    # On SQLite, write_session queues this process's writers on a lock (not SQLite's sleeping busy handler),
+    # which keeps the slowest votes fast when a whole room votes at once.
+    with write_session(get_engine()) as s:
         ws = load_session(s, session_id, lock="share")
         ensure_phase(ws, "vote", doing="vote")
         ensure_unlocked(ws)
