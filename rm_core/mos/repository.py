@@ -420,11 +420,19 @@ def read_import_file(path: Path, name: str | None = None) -> list[dict[str, Any]
     return frame.to_dicts()
 
 
-def validate_import(rows: list[dict[str, Any]], name: str) -> list[tuple[str | None, MOInput]]:
+@dataclass(frozen=True)
+class ImportRow:
+    mo_id: str | None
+    values: MOInput
+    given: frozenset[str]  # fields the file sets (non-empty cells): an update changes only these
+
+
+def validate_import(rows: list[dict[str, Any]], name: str) -> list[ImportRow]:
     """Every row checked; any problem refuses the whole file."""
     problems: list[Problem] = []
-    valid: list[tuple[str | None, MOInput]] = []
+    valid: list[ImportRow] = []
     seen: dict[str, int] = {}
+    fields = set(MOInput.model_fields)
     for i, row in enumerate(rows, start=2 if name.lower().endswith(".csv") else 1):
         mo_id = (str(row.get("mo_id") or "").strip()) or None
         if mo_id and not MO_ID.match(mo_id):
@@ -437,14 +445,13 @@ def validate_import(rows: list[dict[str, Any]], name: str) -> list[tuple[str | N
         if description is None or not str(description).strip():
             problems.append(Problem("is empty", file=name, row=i, field="description"))
             continue
-        data = {k: v for k, v in row.items() if k not in ("mo_id", "description")}
-        data.setdefault("narrative", str(description))
+        data = {k: v for k, v in row.items() if k not in ("mo_id", "description") and v not in (None, "")}
         data["narrative"] = str(description)
-        if not data.get("summary"):
-            data["summary"] = str(description)[:500]
+        given = frozenset(k for k in data if k in fields)
+        data.setdefault("summary", str(description)[:500])  # a new MO needs a summary for its card
         data.setdefault("source", "import")
         try:
-            valid.append((mo_id, MOInput.model_validate(data)))
+            valid.append(ImportRow(mo_id, MOInput.model_validate(data), given))
         except ValidationError as exc:
             problems += problems_from(exc, name, i)
     if problems:
@@ -454,27 +461,34 @@ def validate_import(rows: list[dict[str, Any]], name: str) -> list[tuple[str | N
 
 def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = None,
                progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Import a whole file or nothing; rows with an existing mo_id update that MO (a new version)."""
+    """Import a whole file or nothing. A row naming an existing mo_id updates only the fields the file sets
+    (a new version); other rows create MOs, numbered after every id in the database and in the file."""
     require(actor, "mo.edit")
     name = name or path.name
     valid = validate_import(read_import_file(path, name), name)
     created = updated = 0
     touched: list[str] = []
     with write_session() as s:
-        numbers = [int(m.group(1)) for (i,) in s.execute(select(MO.id)) if (m := re.fullmatch(r"MO-(\d+)", i))]
-        next_number = max(numbers, default=0) + 1
-        existing = {m.id: m for m in s.scalars(select(MO).where(MO.id.in_([i for i, _ in valid if i])))}
-        for mo_id, values in valid:
-            data = values.model_dump()
+        named = [r.mo_id for r in valid if r.mo_id]
+        taken = [i for (i,) in s.execute(select(MO.id))] + named
+        next_number = max((int(m.group(1)) for i in taken if (m := re.fullmatch(r"MO-(\d+)", i))), default=0) + 1
+        existing = {m.id: m for m in s.scalars(select(MO).where(MO.id.in_(named)))} if named else {}
+        for row in valid:
+            data = row.values.model_dump()
+            mo_id = row.mo_id
             if mo_id and mo_id in existing:
                 mo = existing[mo_id]
                 before = snapshot(mo, list(VERSIONED))
-                for k, v in data.items():
-                    setattr(mo, k, v)
+                for k in row.given:
+                    setattr(mo, k, data[k])
+                after = snapshot(mo, list(VERSIONED))
+                if after == before:
+                    continue
                 mo.version += 1
                 mo.updated_by, mo.updated_at = actor.name, utcnow()
-                s.add(MOVersion(mo_id=mo_id, version=mo.version, changed_by=actor.name,
-                                snapshot=snapshot(mo, list(VERSIONED)), note=f"import {name}"))
+                s.add(MOVersion(mo_id=mo_id, version=mo.version, changed_by=actor.name, snapshot=after,
+                                note=f"import {name}"))
+                record_event(s, actor.name, "mo.update", "mo", mo_id, before, after)
                 updated += 1
             else:
                 if not mo_id:
@@ -483,15 +497,16 @@ def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = 
                 mo = MO(id=mo_id, version=1, updated_by=actor.name, updated_at=utcnow(), **data)
                 s.add(mo)
                 s.flush()
-                s.add(MOVersion(mo_id=mo_id, version=1, changed_by=actor.name,
-                                snapshot=snapshot(mo, list(VERSIONED)), note=f"import {name}"))
+                after = snapshot(mo, list(VERSIONED))
+                s.add(MOVersion(mo_id=mo_id, version=1, changed_by=actor.name, snapshot=after,
+                                note=f"import {name}"))
+                record_event(s, actor.name, "mo.create", "mo", mo_id, None, after)
                 created += 1
             _queue(s, mo_id, "upsert")
             touched.append(mo_id)
-        record_event(s, actor.name, "mo.import", "file", name, None,
-                     {"created": created, "updated": updated, "mo_ids": touched[:50]})
+        record_event(s, actor.name, "mo.import", "file", name, None, {"created": created, "updated": updated})
     indexed = 0
-    if engine is not None:
+    if engine is not None and touched:
         docs = load_docs(touched)
         engine.index(docs, progress=progress)
         with write_session() as s:

@@ -195,11 +195,10 @@ def link_request(actor: Actor, request_id: str, *, mo_id: str | None = None,
     with write_session() as s:
         request = get_or_404(s, Request, request_id, "request")
         before = {"mo_id": request.mo_id, "gap_id": request.gap_id}
-        if mo_id is not None:
-            request.mo_id = mo_id.strip() or None
-        if gap_id is not None:
-            request.gap_id = gap_id.strip() or None
-        _check_links(s, request.mo_id, request.gap_id)
+        new_mo = request.mo_id if mo_id is None else (mo_id.strip() or None)
+        new_gap = request.gap_id if gap_id is None else (gap_id.strip() or None)
+        _check_links(s, new_mo, new_gap)  # before assigning: an unknown id is a message, not a foreign-key error
+        request.mo_id, request.gap_id = new_mo, new_gap
         if request.gap_id:
             _add_gap_evidence(s, request.gap_id, request.id)
         record_event(s, actor.name, "request.link", RECORD_TYPE, request.id, before,

@@ -150,3 +150,31 @@ def test_a_50_mb_file_with_one_bad_last_row_imports_nothing(state, editor, engin
     with read_session() as s:
         assert s.scalars(select(MO)).first() is None
     assert engine.ids() == set()
+
+
+def test_an_import_row_for_an_existing_mo_changes_only_the_fields_it_sets(state, editor, engine, tmp_path):
+    create_mo(editor, FORGED, engine)
+    f = tmp_path / "update.csv"
+    f.write_text("mo_id,title,description,severity\n"
+                 "MO-0001,Forged utility bills (v2),Edited bills now come as phone photos,\n")
+    report = import_mos(editor, f, engine)
+    assert (report.created, report.updated) == (0, 1)
+    detail = mo_detail("MO-0001")
+    mo = detail.mo
+    assert (mo.title, mo.narrative) == ("Forged utility bills (v2)", "Edited bills now come as phone photos")
+    assert (mo.status, mo.severity, mo.stage, mo.marketplaces) == ("active", "S2", "onboarding", ["US", "IN"])
+    assert detail.history[0].changed_fields == ["narrative", "title"]
+    with read_session() as s:
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "mo.update")).one()
+        assert ev.before["title"] == "Forged utility bills at onboarding"
+
+
+def test_new_ids_never_clash_with_ids_named_later_in_the_file(state, editor, engine, tmp_path):
+    create_mo(editor, FORGED, engine)  # MO-0001
+    f = tmp_path / "mixed.csv"
+    f.write_text("mo_id,title,description\n,Unnamed first,gets a fresh id\nMO-0002,Named second,keeps its id\n")
+    report = import_mos(editor, f, engine)
+    assert report.created == 2
+    assert engine.ids() == {"MO-0001", "MO-0002", "MO-0003"}
+    with read_session() as s:
+        assert s.get(MO, "MO-0003").title == "Unnamed first"

@@ -160,3 +160,13 @@ def test_the_request_flow_works_on_both_databases(state, admin, backend):
                         at=T0 + dt.timedelta(days=1))
     assert done.resolved_at == T0 + dt.timedelta(days=1)
     assert len(get_request(req.id).history) == 4
+
+
+def test_linking_to_an_unknown_mo_is_refused_with_a_message_and_changes_nothing(state, editor):
+    from rm_core.errors import UserError as _UserError
+    from rm_core.trackers.requests import file_request, link_request
+
+    created = file_request(editor, kind="partner_request", title="Deep dive on payout swaps",
+                             requester_team="BRP India", priority="P2")
+    with pytest.raises(_UserError, match="MO-9999"):
+        link_request(editor, created.id, mo_id="MO-9999")
