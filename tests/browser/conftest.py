@@ -78,7 +78,11 @@ def served_app(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The first search loads the embedding model (seconds on a busy 2-core machine): assertions wait on the
+    # app, up to a minute, for what a user would see.
+    expect.set_options(timeout=60_000)
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)

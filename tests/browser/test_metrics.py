@@ -1,5 +1,6 @@
 """Metrics (WBR) page in a real browser: a filter recomputes the deck, and the flash report downloads."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_exception, open_page, shot, wait_for_app
 
@@ -26,7 +27,7 @@ def test_a_site_filter_recomputes_the_deck_and_the_flash_report_downloads(served
     page.keyboard.press("Escape")
     wait_for_app(page)
     assert_no_exception(page)
-    assert page.get_by_text("Site: India").first.is_visible()
+    expect(page.get_by_text("Site: India").first).to_be_visible()
     after = _box_rows(page)
     assert len(after) == len(before) and after != before
     shot(page, "metrics-filtered")

@@ -16,7 +16,8 @@ def test_search_filter_open_and_edit_an_mo(served_app, page):
     box.fill("sellers pass identity checks with an edited lease or utility document")
     box.press("Enter")
     wait_for_app(page)
-    cards = page.locator('[data-testid="stVerticalBlockBorderWrapper"]').filter(has_text=re.compile(r"MO-\d{4}"))
+    # A card's first line: "MO-0170 · title" over "abuse type · stage · marketplaces · site · status · severity".
+    cards = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=re.compile(r"MO-\d{4} · "))
     expect(cards.first).to_be_visible()
     assert "q=" in page.url  # the query lives in the URL, so the list can be shared
     assert_no_exception(page)
@@ -33,7 +34,7 @@ def test_search_filter_open_and_edit_an_mo(served_app, page):
     shot(page, "mo-search-results")
 
     first_id = re.search(r"MO-\d{4}", card_texts[0]).group(0)
-    cards.first.get_by_role("button", name="Open").click()
+    page.get_by_role("button", name="Open").first.click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile(first_id))).to_be_visible()
 

@@ -77,6 +77,7 @@ def test_file_a_request_resolve_it_with_a_root_cause_and_see_ageing_and_wbr_figu
     tab(page, "Update a request")
     assert page.get_by_label("Request id", exact=True).input_value() == request_id
     move(page, request_id, "Triaged")          # the first next step is preselected
+    choose(page, "Move to", "In progress")     # wait for the form to offer the next steps before choosing
     move(page, request_id, "In progress")
     choose(page, "Move to", "Resolved")
     choose(page, "Root-cause category", "Missing data or signal upstream")
