@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator
 
@@ -84,6 +85,7 @@ class MOIndex:
         self.name = name
         self.hnsw = dict(hnsw or HNSW)
         self._collection = None
+        self._state_collection = None
 
     @property
     def collection(self) -> Any:
@@ -112,6 +114,7 @@ class MOIndex:
                 chunks.append(chunk)
                 metas.append(chunk_metadata(chunk, filters))
         order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].embed_text))
+        self.bump_generation()  # before and after: a crash in between still leaves a changed token
         for start in range(0, len(order), ENCODE_BATCH):
             batch = order[start:start + ENCODE_BATCH]
             self._write([chunks[i] for i in batch], [metas[i] for i in batch])
@@ -120,18 +123,24 @@ class MOIndex:
                 progress(len(docs) if done == len(order) else len(docs) * done // len(order), total)
         if progress and not chunks:
             progress(0, total)
+        self.bump_generation()
         return len(chunks)
 
-    def add_vectors(self, chunks: list[Chunk], vectors: np.ndarray, metas: list[dict[str, Any]]) -> None:
+    def add_vectors(self, chunks: list[Chunk], vectors: np.ndarray, metas: list[dict[str, Any]],
+                    bump: bool = True) -> None:
         """Add chunks whose vectors are already computed (benchmarks and rebuilds from cached vectors)."""
+        if bump:
+            self.bump_generation()
         for start in range(0, len(chunks), MAX_ADD):
             part = slice(start, start + MAX_ADD)
             self.collection.add(ids=[c.chunk_id for c in chunks[part]], embeddings=vectors[part],
                                 documents=[c.passage for c in chunks[part]], metadatas=metas[part])
+        if bump:
+            self.bump_generation()
 
     def _write(self, chunks: list[Chunk], metas: list[dict[str, Any]]) -> int:
         vectors = encode(self.embeddings, [c.embed_text for c in chunks])
-        self.add_vectors(chunks, vectors, metas)
+        self.add_vectors(chunks, vectors, metas, bump=False)
         return len(chunks)
 
     def upsert(self, doc: MODoc) -> None:
@@ -140,19 +149,39 @@ class MOIndex:
         chunks = chunk_mo(doc)
         vectors = encode(self.embeddings, [c.embed_text for c in chunks])
         old = set(self.chunk_ids_of(doc.mo_id))
+        self.bump_generation()
         self.collection.upsert(ids=[c.chunk_id for c in chunks], embeddings=vectors,
                                documents=[c.passage for c in chunks],
                                metadatas=[chunk_metadata(c, filters) for c in chunks])
         stale = sorted(old - {c.chunk_id for c in chunks})
         if stale:
             self.collection.delete(ids=stale)
+        self.bump_generation()
 
     def delete(self, mo_id: str) -> int:
         """Remove an MO's chunks; returns how many there were (0: it was not indexed)."""
         ids = self.chunk_ids_of(mo_id)
         if ids:
+            self.bump_generation()
             self.collection.delete(ids=ids)
+            self.bump_generation()
         return len(ids)
+
+    def delete_many(self, mo_ids: Iterable[str], batch: int = 500) -> int:
+        """Remove the chunks of every listed MO that is indexed; returns chunks removed."""
+        mo_ids = list(dict.fromkeys(mo_ids))
+        removed = 0
+        for start in range(0, len(mo_ids), batch):
+            part = mo_ids[start:start + batch]
+            ids = self.collection.get(where={"mo_id": {"$in": part}}, include=[])["ids"]
+            if ids:
+                self.bump_generation()
+                for cut in range(0, len(ids), MAX_ADD):
+                    self.collection.delete(ids=ids[cut:cut + MAX_ADD])
+                removed += len(ids)
+        if removed:
+            self.bump_generation()
+        return removed
 
     def reset(self) -> None:
         """Drop and recreate the collection (rebuilds start from here)."""
@@ -161,6 +190,26 @@ class MOIndex:
         except Exception:  # noqa: BLE001 - a missing collection is what we want anyway
             log.debug("collection %s did not exist", self.name)
         self._collection = None
+        self.bump_generation()
+
+    # -- generation: a token every write changes, so any process (or replica on a Chroma server) can tell
+    # whether its in-memory keyword side still matches the collection, at the cost of one tiny read.
+
+    @property
+    def _state(self) -> Any:
+        if self._state_collection is None:
+            self._state_collection = self.client.get_or_create_collection(
+                f"{self.name}_state", embedding_function=None)
+        return self._state_collection
+
+    def generation(self) -> str | None:
+        got = self._state.get(ids=["generation"], include=["metadatas"])
+        return got["metadatas"][0]["token"] if got["ids"] else None
+
+    def bump_generation(self) -> str:
+        token = uuid.uuid4().hex
+        self._state.upsert(ids=["generation"], embeddings=[[0.0]], metadatas=[{"token": token}])
+        return token
 
     # -- reading ---------------------------------------------------------------------------------------------
 
@@ -188,17 +237,21 @@ class MOIndex:
             yield page
             offset += len(page["ids"])
 
-    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
-        """The `n` nearest chunks (approximate, HNSW) passing `where`."""
-        total = self.chunk_count()
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None,
+              total: int | None = None, passages: bool = True) -> list[DenseHit]:
+        """The `n` nearest chunks (approximate, HNSW) passing `where`; `total` (chunks in the collection, when the
+        caller knows it) saves a round trip; `passages=False` skips loading texts (search fetches only the
+        passages it shows)."""
+        total = self.chunk_count() if total is None else total
         if total == 0:
             return []
+        include = ["distances", "metadatas"] + (["documents"] if passages else [])
         result = self.collection.query(query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                                       n_results=min(n, total), where=where or None,
-                                       include=["distances", "metadatas", "documents"])
+                                       n_results=min(n, total), where=where or None, include=include)
+        documents = result["documents"][0] if passages else [""] * len(result["ids"][0])
         return [DenseHit(cid, meta["mo_id"], 1.0 - float(dist), doc or "", meta)
                 for cid, dist, meta, doc in zip(result["ids"][0], result["distances"][0],
-                                                result["metadatas"][0], result["documents"][0])]
+                                                result["metadatas"][0], documents)]
 
     def vectors_of(self, chunk_ids: list[str]) -> tuple[list[str], np.ndarray, list[dict[str, Any]], list[str]]:
         """Stored vectors of the given chunks: (ids, vectors, metadatas, passages), in Chroma's order."""

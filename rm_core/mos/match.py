@@ -5,7 +5,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from rm_core.mos.keyword import tokenize
 from rm_core.mos.search import fuse
@@ -95,8 +94,10 @@ def note_units(notes: str, max_units: int = MAX_UNITS) -> list[str]:
         if len(carry.split()) >= 8:
             units.append(carry)
             carry = ""
-    if carry:
-        units.append(carry) if not units else units.__setitem__(-1, f"{units[-1]} {carry}")
+    if carry and units:
+        units[-1] = f"{units[-1]} {carry}"  # a short last sentence joins the one before it
+    elif carry:
+        units.append(carry)
     if len(units) > max_units:
         size = -(-len(units) // max_units)
         units = [" ".join(units[i:i + size]) for i in range(0, len(units), size)]

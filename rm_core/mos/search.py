@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Container, Iterable
 
 from rm_core.errors import UserError
@@ -229,5 +229,7 @@ def read_queries_file(lines: Iterable[str], source: str = "queries file") -> lis
     return out
 
 
-def hit_dict(hit: SearchHit) -> dict[str, Any]:
-    return asdict(hit)
+def search_lines(engine: Any, lines: Iterable[str], k: int = 10, source: str = "queries file") -> list[str]:
+    """`mo search --queries-file`: one JSON result object per input line, in input order (all lines are
+    validated before any search runs)."""
+    return [engine.search(query, k, where).to_json() for query, where in read_queries_file(lines, source)]

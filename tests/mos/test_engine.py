@@ -110,3 +110,32 @@ def test_empty_index_and_empty_query_give_empty_results(settings):
     assert engine.search("anything").hits == []
     assert engine.search("   ").hits == []
     assert engine.ids() == set() and engine.duplicates() == []
+
+
+def test_a_queries_file_gives_one_result_line_per_query_in_input_order(engine):
+    import json
+
+    from rm_core.mos.search import search_lines
+
+    lines = search_lines(engine, ['{"query": "forged utility bills"}', '{"query": "parcels", "where": {"site": '
+                                  '"Costa Rica"}}'], k=2)
+    parsed = [json.loads(line) for line in lines]
+    assert [p["query"] for p in parsed] == ["forged utility bills", "parcels"]
+    assert parsed[0]["results"][0]["mo_id"] == "MO-0003"
+    assert len(parsed[1]["results"]) == 2
+    assert set(parsed[1]["results"][0]) == {"mo_id", "title", "score", "snippet"}
+
+
+def test_a_restart_reuses_the_saved_keyword_snapshot_until_any_process_writes(settings, engine):
+    engine.search("warm")  # builds and saves the keyword side for the current generation
+    snapshot = settings.home / "mos_keyword.pickle"
+    assert snapshot.exists()
+    restarted = MOSearchEngine(settings)
+    restarted._build_keyword = lambda: pytest.fail("should have loaded the snapshot")  # type: ignore[method-assign]
+    assert restarted.search("forged utility bills", k=1).hits[0].mo_id == "MO-0003"
+    # another process edits an MO: this one notices through the generation token and rebuilds
+    other = MOSearchEngine(settings)
+    other.upsert(MODoc("MO-0003", "Forged utility bills", "Applicants upload tampered tax returns.", {}))
+    del restarted._build_keyword
+    restarted.generation_ttl = 0  # tokens are compared at most once a second; no waiting in tests
+    assert restarted.search("tampered tax returns", k=1).hits[0].mo_id == "MO-0003"
