@@ -40,6 +40,7 @@ def test_a_site_filter_recomputes_the_deck_and_the_flash_report_downloads(served
     text = md.read_text()
     assert download.value.suggested_filename.startswith("flash-report-")
     assert "Scope: Site\\: India" in text and "## Highlights" in text and "| Section | Metric | RAG |" in text
+    wait_for_app(page)  # a download click reruns the page; let it finish before the next click
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download PDF").click()

@@ -17,7 +17,7 @@ def test_search_filter_open_and_edit_an_mo(served_app, page):
     box.press("Enter")
     wait_for_app(page)
     # A card's first line: "MO-0170 · title" over "abuse type · stage · marketplaces · site · status · severity".
-    cards = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=re.compile(r"MO-\d{4} · "))
+    cards = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text=re.compile(r"MO-\d{4} · ")).filter(visible=True)
     expect(cards.first).to_be_visible()
     assert "q=" in page.url  # the query lives in the URL, so the list can be shared
     assert_no_exception(page)
@@ -34,7 +34,7 @@ def test_search_filter_open_and_edit_an_mo(served_app, page):
     shot(page, "mo-search-results")
 
     first_id = re.search(r"MO-\d{4}", card_texts[0]).group(0)
-    page.get_by_role("button", name="Open").first.click()
+    page.locator('[data-testid="stButton"]').get_by_role("button", name="Open").first.click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile(first_id))).to_be_visible()
 

@@ -53,7 +53,7 @@ def click(page, name: str) -> None:
 
 
 def test_file_a_request_resolve_it_with_a_root_cause_and_see_ageing_and_wbr_figures_change(served_app, page):
-    open_page(page, served_app, "requests")
+    open_page(page, served_app, "requests_escalations")
     assert_no_exception(page)
     open_before, resolved_before = count(page, "Open requests"), count(page, "Resolved (7 days)")
 
