@@ -10,6 +10,7 @@ from rm_core.errors import UserError
 from rm_core.identity import ROLE_PURPOSE, resolve_actor
 from rm_core.settings import get_settings
 from rm_core.startup import prepare_state
+from rm_core.text import md_escape
 from pages._ui import mo_engine
 
 # (section, file, title, icon); a page is listed here only once it works.
@@ -20,7 +21,7 @@ PAGES = [
     ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
     ("Plan", "pages/workshops.py", "Workshops", ":material/groups:"),
     ("Plan", "pages/roadmap.py", "Roadmap", ":material/view_timeline:"),
-    ("Operate", "pages/requests.py", "Requests & escalations", ":material/support_agent:"),
+    ("Operate", "pages/requests_escalations.py", "Requests & escalations", ":material/support_agent:"),
     ("Operate", "pages/gaps.py", "Upstream gaps", ":material/troubleshoot:"),
     ("Operate", "pages/sops.py", "SOPs", ":material/checklist:"),
 ]
@@ -68,7 +69,7 @@ def main() -> None:
         name, display, local = _identity()
         actor = resolve_actor(name, display, local=local)
     except UserError as exc:
-        st.error(f"The workbench cannot start: {exc}", icon=":material/error:")
+        st.error(f"The workbench cannot start: {md_escape(str(exc))}", icon=":material/error:")
         st.stop()
     st.session_state["actor"] = actor
     enable_theme()
@@ -81,7 +82,7 @@ def main() -> None:
 
     if not leadership:
         with st.sidebar:
-            st.caption(f"Signed in as **{actor.label}** · {actor.role}")
+            st.caption(f"Signed in as **{md_escape(actor.label)}** · {actor.role}")
             st.caption(ROLE_PURPOSE[actor.role])
             for warning in warnings:
                 st.warning(warning, icon=":material/warning:")

@@ -134,7 +134,7 @@ def main() -> int:
     from streamlit.testing.v1 import AppTest
     os.chdir(ROOT)
     worst = 0.0
-    for page in ("pages/requests.py", "pages/gaps.py", "pages/sops.py"):
+    for page in ("pages/requests_escalations.py", "pages/gaps.py", "pages/sops.py"):
         at = AppTest.from_file(str(ROOT / page), default_timeout=120)
         t = time.perf_counter()
         at.run()
@@ -143,7 +143,7 @@ def main() -> int:
         rerun, _ = timed(lambda: at.run(), repeat=5)
         worst = max(worst, rerun)
         print(f"{page:<22} first run {first:8.1f}   rerun {rerun:8.1f}   {'OK' if rerun <= BUDGET_MS else 'OVER'}")
-        if page == "pages/requests.py":
+        if page == "pages/requests_escalations.py":
             def edited_rerun():
                 file_request(actor, kind="partner_request", title="bench edit", requester_team="BRP EU")
                 t0 = time.perf_counter()

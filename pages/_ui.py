@@ -11,6 +11,7 @@ from rm_core.errors import UserError
 from rm_core.exports import safe_csv
 from rm_core.identity import Actor, resolve_actor
 from rm_core.settings import get_settings
+from rm_core.text import md_escape
 
 T = TypeVar("T")
 log = logging.getLogger("rm_ui")
@@ -55,7 +56,7 @@ def run_action(fn: Callable[..., T], *args: Any, success: str | None = None, **k
     try:
         result = fn(*args, **kwargs)
     except UserError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_escape(str(exc)), icon=":material/error:")  # messages may quote what the user typed
         return None
     if success:
         st.toast(success, icon=":material/check_circle:")

@@ -10,14 +10,12 @@ from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.settings import get_settings
-from rm_core.store.db import read_session
-from rm_core.store.models import utcnow
 from rm_core.text import md_escape
 from rm_core.trackers import (add_gap_evidence, get_gap, import_gaps, link_initiative, move_gap, quantify_gap,
                               record_gap, record_measured_impact, reject_gap)
 from rm_core.trackers import views
-from rm_core.trackers.export import export_csv
 from rm_core.trackers.gaps import LOOP_STAGES, NEXT_STATUSES, OPEN_STATUSES, OWNING_TEAMS, STATUS_LABELS
+from rm_core.trackers.page_data import current_gaps, export_table, now as tracker_now, tracker_version
 
 FLASH = "gap-flash"
 SHOWN_ROWS = 500
@@ -30,8 +28,7 @@ settings = get_settings()
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def load_gaps(database_url: str, version: tuple) -> pl.DataFrame:
-    with read_session() as s:
-        return views.gaps_frame(s)
+    return current_gaps()
 
 
 def act(fn, *args, success: str | None = None, **kwargs):
@@ -50,7 +47,7 @@ def show_flash(box) -> None:
     would shift them and send the user back to the first tab."""
     item = st.session_state.pop(FLASH, None)
     if item and item[0] == "error":
-        box.error(item[1], icon=":material/error:")
+        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
     elif item:
         box.success(item[1], icon=":material/check_circle:")
 
@@ -121,10 +118,8 @@ st.caption("What investigations showed is missing upstream (ML, Engineering, Pro
            "initiative that closes it and the impact measured after the fix.")
 show_flash(st.container())
 
-with read_session() as session:
-    version = views.data_version(session)
-gaps = load_gaps(settings.database_url, version)
-now = utcnow()
+gaps = load_gaps(settings.database_url, tracker_version())
+now = tracker_now()
 
 headline = st.container()
 if gaps.is_empty():
@@ -232,15 +227,15 @@ with tab_update:
         try:
             detail = get_gap(gid)
         except UserError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md_escape(str(exc)), icon=":material/error:")
             detail = None
         if detail:
             g = detail.gap
-            st.markdown(f"**{g.id} · {md_escape(g.title)}**")
+            st.markdown(f"**{md_escape(g.id)} · {md_escape(g.title)}**")
             impact = ("not quantified" if g.impact_usd is None else
-                      f"{g.impact_accounts:,} accounts, ${g.impact_usd:,.0f} ({g.impact_method})")
-            st.caption(f"{STATUS_LABELS[g.status]} · owned by {g.owning_team} · impact: {impact} · initiative: "
-                       f"{g.initiative_id or 'none'}")
+                      f"{g.impact_accounts:,} accounts, \\${g.impact_usd:,.0f} ({md_escape(g.impact_method)})")
+            st.caption(f"{STATUS_LABELS[g.status]} · owned by {md_escape(g.owning_team)} · impact: {impact} · "
+                       f"initiative: {md_escape(g.initiative_id) or 'none'}")
             if g.missing:
                 st.text(g.missing)
             if g.rejected_reason:
@@ -248,7 +243,8 @@ with tab_update:
             if g.measured_usd is not None:
                 st.text(f"Measured after the fix: {g.measured_accounts:,} accounts, ${g.measured_usd:,.0f} "
                         f"({g.measured_note})")
-            st.caption("Evidence: " + (", ".join(detail.evidence_requests + detail.evidence_mos) or "none yet"))
+            st.caption("Evidence: " + (md_escape(", ".join(detail.evidence_requests + detail.evidence_mos))
+                                       or "none yet"))
             st.dataframe([{"from": f or "", "to": t, "at": a, "by": who, "note": n}
                           for f, t, a, who, n in detail.history], hide_index=True, width="stretch",
                          column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD")})
@@ -295,8 +291,7 @@ with tab_io:
         empty_state("Nothing to export yet.")
     else:
         if st.button("Prepare CSV of all gaps", key="export-gaps-prepare", icon=":material/table:"):
-            with read_session() as s:
-                st.session_state["export-gaps-csv"] = export_csv(s, "gaps")
+            st.session_state["export-gaps-csv"] = export_table("gaps")
         if st.session_state.get("export-gaps-csv"):
             st.download_button("Download gaps (CSV)", st.session_state["export-gaps-csv"].encode("utf-8"),
                                file_name="gaps.csv", mime="text/csv", icon=":material/download:", key="export-gaps",

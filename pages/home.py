@@ -5,13 +5,11 @@ import streamlit as st
 
 from pages._ui import empty_state
 from rm_core.home import workbench_summary
-from rm_core.store.db import read_session
 
 st.title("Risk Mining Workbench")
 st.caption("Seller Account Integrity · metrics, MOs, rules, workshops, roadmap and partner requests in one place")
 
-with read_session() as session:
-    summary = workbench_summary(session)
+summary = workbench_summary()
 
 if summary.is_empty:
     empty_state("The workbench is empty. Seed the demo world with `python -m rm_core demo seed` (or `make run`, "

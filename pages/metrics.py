@@ -15,14 +15,13 @@ from rm_core.metrics.charts import ChartEvent, six_twelve_spec
 from rm_core.metrics.formatting import format_box, format_point
 from rm_core.metrics.results import EmbeddedBlock, GraphBlock, SectionBlock, TableBlock
 from rm_core.metrics.risk_deck import (AGGREGATIONS, DeckSource, chart_events, compute_source, csv_columns, csv_source,
-                                       data_version, drill_down, notes_version, picked_source, risk_source,
-                                       default_week, saved_decks, saved_source, week_endings)
-from rm_core.metrics.sources import build_risk_data
+                                       drill_down, picked_source, risk_source, default_week, saved_decks,
+                                       saved_source, versions, week_endings)
+from rm_core.metrics.sources import load_risk_data
 from rm_core.metrics.status import (RAGS, flash_note, latest_paths, metric_rag, path_history, save_flash_note,
                                     save_path_to_green)
 from rm_core.reports.flash import build_flash, flash_html, flash_markdown, flash_pdf, scope_text
 from rm_core.settings import get_settings
-from rm_core.store.db import read_session
 from rm_core.text import md_escape
 
 RISK, UPLOAD, PICK, SAVED = "Risk Mining deck", "My deck + CSV", "Pick columns from a CSV", "Saved decks"
@@ -38,16 +37,10 @@ ss = st.session_state
 
 # --- cached computations ----------------------------------------------------------------------------------------
 
-def _versions() -> tuple[tuple[int, int], int]:
-    with read_session() as s:
-        return data_version(s), notes_version(s)
-
-
 @st.cache_resource(max_entries=2, show_spinner="Reading the workbench's records…")
 def risk_deck_source(database_url: str, version: tuple[int, int]) -> DeckSource:
     """The Risk Mining deck over the database's records, rebuilt only when those records change."""
-    with read_session() as s:
-        return risk_source(build_risk_data(s), version=(database_url, version))
+    return risk_source(load_risk_data(), version=(database_url, version))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading your deck and CSV…")
@@ -86,8 +79,7 @@ def chart_spec(_block: GraphBlock, key: str, week: dt.date, filters: tuple, numb
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def paths_to_green(database_url: str, version: int) -> dict:
-    with read_session() as s:
-        return latest_paths(s)
+    return latest_paths()
 
 
 def flash_report(result, key: str, filters: dict, version: int, labels: dict):
@@ -97,8 +89,7 @@ def flash_report(result, key: str, filters: dict, version: int, labels: dict):
 
 @st.cache_data(max_entries=16, show_spinner="Writing the flash report…")
 def _flash_report(_result, key: str, week: dt.date, filters: tuple, version: int, labels: tuple):
-    with read_session() as s:
-        return build_flash(_result, s, scope=scope_text(dict(filters), dict(labels)))
+    return build_flash(_result, scope=scope_text(dict(filters), dict(labels)))
 
 
 def act(fn, *args, success: str | None = None, **kwargs):
@@ -121,7 +112,7 @@ st.caption("The weekly business review: every metric as a 6/12 chart (six traili
 
 item = ss.pop(FLASH, None)
 if item:
-    (st.error if item[0] == "error" else st.success)(item[1])
+    (st.error if item[0] == "error" else st.success)(md_escape(item[1]))  # may quote what the user typed
 
 saved = saved_decks(settings.home)
 mode = st.radio("Data", (RISK, UPLOAD, PICK, SAVED) if saved else (RISK, UPLOAD, PICK), horizontal=True,
@@ -133,7 +124,7 @@ mode = st.radio("Data", (RISK, UPLOAD, PICK, SAVED) if saved else (RISK, UPLOAD,
 source: DeckSource | None = None
 try:
     if mode == RISK:
-        version, _ = _versions()
+        version, _ = versions()
         source = risk_deck_source(settings.database_url, version)
         if source.risk is not None and source.risk.is_empty:
             source = None
@@ -175,12 +166,12 @@ try:
             if value_cols:
                 cols = st.columns(min(len(value_cols), 4))
                 for i, col in enumerate(value_cols):
-                    aggs[col] = cols[i % len(cols)].selectbox(f"{col}: adds up as", AGGREGATIONS,
+                    aggs[col] = cols[i % len(cols)].selectbox(f"{md_escape(col)}: adds up as", AGGREGATIONS,
                                                               key=f"metrics-pick-agg-{col}")
                 source = picked_csv_source(csv_file.getvalue(), csv_file.name, date_col, tuple(aggs.items()),
                                            tuple(dims), weekday)
 except UserError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(md_escape(str(exc)), icon=":material/error:")
     source = None
 
 if source is None:
@@ -200,8 +191,8 @@ filters: dict[str, list[str]] = {}
 if source.dimensions:
     cols = top[1].columns(len(source.dimensions))
     for col, dim in zip(cols, source.dimensions):
-        chosen = col.multiselect(source.dimension_label(dim), source.options.get(dim, []), key=f"metrics-filter-{dim}",
-                                 placeholder="All")
+        chosen = col.multiselect(md_escape(source.dimension_label(dim)), source.options.get(dim, []),
+                                 key=f"metrics-filter-{dim}", placeholder="All")
         if chosen:
             filters[dim] = chosen
 filter_key = tuple((k, tuple(sorted(v))) for k, v in sorted(filters.items()))
@@ -209,10 +200,10 @@ filter_key = tuple((k, tuple(sorted(v))) for k, v in sorted(filters.items()))
 try:
     result = compute(source, source.key, week, filter_key)
 except UserError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(md_escape(str(exc)), icon=":material/error:")
     st.stop()
 
-_, notes_ver = _versions() if mode == RISK else ((0, 0), 0)
+_, notes_ver = versions() if mode == RISK else ((0, 0), 0)
 paths = paths_to_green(settings.database_url, notes_ver) if mode == RISK else {}
 scope = scope_text(filters, {d: source.dimension_label(d) for d in source.dimensions})
 week_start = result.week_ending - dt.timedelta(days=6)
@@ -249,7 +240,7 @@ def _box_table(block: GraphBlock) -> str:
 def _save_path(metric: str) -> None:
     act(save_path_to_green, actor, metric, rag=ss.get(f"ptg-rag-{metric}"), actions=ss.get(f"ptg-actions-{metric}", ""),
         owner=ss.get(f"ptg-owner-{metric}", ""), due=ss.get(f"ptg-due-{metric}"),
-        blockers=ss.get(f"ptg-blockers-{metric}", ""), success=f"Path to green for {metric} saved.")
+        blockers=ss.get(f"ptg-blockers-{metric}", ""), success=f"Path to green for {md_escape(metric)} saved.")
 
 
 def _path_to_green(name: str, rag: str | None) -> None:
@@ -376,8 +367,8 @@ with tab_drill:
         empty_state("This deck has no charted metrics to drill into.")
     else:
         pick = st.selectbox("Metric", names, format_func=lambda n: titles.get(n, n), key="metrics-drill")
-        st.caption(f"The rows behind {titles.get(pick, pick)} for the week ending {result.week_ending:%d %b %Y}, "
-                   f"with the filters above.")
+        st.caption(f"The rows behind {md_escape(titles.get(pick, pick))} for the week ending "
+                   f"{result.week_ending:%d %b %Y}, with the filters above.")
         _drill(pick)
 
 with tab_flash:

@@ -40,7 +40,7 @@ def show_detail(mo_id: str) -> None:
         return
     mo = detail.mo
     st.button("← Back to results", on_click=lambda: st.query_params.pop("mo", None))
-    st.header(f"{mo.id} · {mo.title}", anchor=False)
+    st.header(f"{md_escape(mo.id)} · {md_escape(mo.title)}", anchor=False)
     st.caption(_chips({"abuse_family": mo.abuse_family, "stage": mo.stage, "marketplaces": mo.marketplaces,
                        "site": mo.site, "status": mo.status, "severity": mo.severity})
                + f" · version {mo.version} · owner {md_escape(mo.owner or '—')}")
@@ -80,7 +80,7 @@ def show_detail(mo_id: str) -> None:
         st.subheader("Similar MOs", anchor=False)
         similar = run_action(engine.similar, mo.id, 5) or []
         for hit in similar:
-            st.button(f"{hit.mo_id} · {hit.title} ({hit.score:.2f})", key=f"sim-{hit.mo_id}",
+            st.button(f"{md_escape(hit.mo_id)} · {md_escape(hit.title)} ({hit.score:.2f})", key=f"sim-{hit.mo_id}",
                       on_click=_open, args=(hit.mo_id,))
         st.subheader("History", anchor=False)
         st.dataframe([{"version": h.version, "when": h.changed_at, "who": h.changed_by,
@@ -237,7 +237,7 @@ with import_tab:
                                 progress=lambda done, total: bar.progress(done / max(total, 1),
                                                                           text=f"Indexed {done:,} of {total:,} chunks"))
         if report is not None:
-            st.success(f"{report.file}: {report.created} MOs created, {report.updated} updated, "
+            st.success(f"{md_escape(report.file)}: {report.created} MOs created, {report.updated} updated, "
                        f"{report.indexed} indexed.")
 
 with new_tab:

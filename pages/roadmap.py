@@ -131,7 +131,7 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
                                              horizon=horizon, start=start, end=end, status=status,
                                              status_note=note, description=description, ai_based=ai_based,
                                              expected_roi_usd=roi),
-                success=f"Added {title.strip()}.")
+                success=f"Added {md_escape(title.strip())}.")
 
     if items:
         st.subheader("Milestones")
@@ -148,7 +148,8 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
             ms_title = left.text_input("Milestone")
             ms_due = right.date_input("Due", value=None)
             if st.form_submit_button("Add milestone"):
-                _do(rm.add_milestone, actor, chosen, ms_title, ms_due, success=f"Milestone added to {chosen}.")
+                _do(rm.add_milestone, actor, chosen, ms_title, ms_due,
+                    success=f"Milestone added to {md_escape(chosen)}.")
         if mine:
             ms_labels = {m.id: f"{m.due} · {m.title}" for m in mine}
             with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -188,7 +189,7 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
         result = run_action(rm.import_initiatives_csv, actor, upload.getvalue(), file_name=upload.name,
                             allow_new_owners=new_owners)
         if result is not None:
-            st.session_state["rm_flash"] = f"Imported {upload.name}: {result.summary()}."
+            st.session_state["rm_flash"] = f"Imported {md_escape(upload.name)}: {result.summary()}."
             st.rerun()
 
 
@@ -293,7 +294,7 @@ with st.container(horizontal=True):
     st.metric("AI-based", sum(i.ai_based for i in items), border=True)
     st.metric("Expected ROI", _money(sum(i.expected_roi_usd or 0 for i in items)), border=True)
     if view.summary is not None:
-        st.metric(f"Slipped since {baseline}", view.summary.slipped, border=True)
+        st.metric(f"Slipped since {md_escape(baseline)}", view.summary.slipped, border=True)
 
 tab_names = ["Timeline", "Now / Next / Later", "Status", "What moved", "Dependencies"]
 if editing:
@@ -455,7 +456,7 @@ with tabs["What moved"]:
             name = st.text_input("Save the roadmap as it is now as a baseline named",
                                  placeholder="e.g. OP1 approved, Q3 review")
             if st.form_submit_button("Save baseline"):
-                _do(rm.save_baseline, actor, name, success=f"Baseline saved: {' '.join(name.split())}.")
+                _do(rm.save_baseline, actor, name, success=f"Baseline saved: {md_escape(' '.join(name.split()))}.")
 
 # --- dependencies ---------------------------------------------------------------------------------------------------
 

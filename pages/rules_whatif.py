@@ -16,6 +16,7 @@ from rm_core.rules.recommend import recommend_retirement
 from rm_core.rules.report import impact_markdown, lost_csv
 from rm_core.rules.whatif import (lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
                                   shadow_catches, who_else_catches, window_label)
+from rm_core.text import md_escape
 
 actor = current_actor()
 st.title("Rule deprecation what-if")
@@ -41,7 +42,7 @@ def upload_form() -> None:
             info = run_action(upload_hit_log, actor, upload.getvalue(), upload.name)
             status.update(label="Hit log ready" if info else "Hit log refused", state="complete" if info else "error")
         if info:
-            st.success(f"{info.name}: {info.rows:,} hits are now the current log.")
+            st.success(f"{md_escape(info.name)}: {info.rows:,} hits are now the current log.")
             st.rerun()
 
 
@@ -62,8 +63,8 @@ if not isinstance(window, tuple) or len(window) != 2:
 since, until = window
 prepared = prepared_window(str(log_info.path), log_info.id, since, until)
 records = rule_records()
-st.caption(f"{log_info.name} · {log.rows:,} hits · window {window_label(prepared)} · {prepared.flagged:,} flagged "
-           f"entities")
+st.caption(f"{md_escape(log_info.name)} · {log.rows:,} hits · window {window_label(prepared)} · "
+           f"{prepared.flagged:,} flagged entities")
 
 stats = rule_stats(prepared).join(
     pl.DataFrame({"rule_id": list(records), "name": [r.name for r in records.values()],
@@ -187,7 +188,7 @@ with lifecycle_tab:
                     early = st.checkbox("End the shadow period early")
                 if st.form_submit_button("Move", type="primary"):
                     if run_action(move_rule, actor, rid, to, reason, shadow_days=days if to == "shadow" else None,
-                                  end_shadow_early=early, success=f"{rid} is now {to}"):
+                                  end_shadow_early=early, success=f"{md_escape(rid)} is now {to}"):
                         st.rerun()
         history = rule_history(rid)
         if history:
@@ -205,6 +206,7 @@ with shadow_tab:
                     "would-have catches here.")
 
 with upload_tab:
-    st.caption(f"Current: {log_info.name}, {log_info.rows:,} rows, uploaded {log_info.uploaded_at:%Y-%m-%d} by "
-               f"{log_info.uploaded_by}")
+    st.caption(f"Current: {md_escape(log_info.name)}, {log_info.rows:,} rows, uploaded "
+               f"{log_info.uploaded_at:%Y-%m-%d} by "
+               f"{md_escape(log_info.uploaded_by)}")
     upload_form()

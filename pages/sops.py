@@ -11,12 +11,12 @@ from pages._ui import current_actor, empty_state
 from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
-from rm_core.store.db import read_session
+from rm_core.text import md_escape
 from rm_core.trackers import import_sops, register_sop, revise_sop, set_rollout
-from rm_core.trackers.export import export_csv
+from rm_core.trackers.page_data import current_sops, export_table
 from rm_core.trackers.sops import (PARITY_LABELS, PARITY_STATES, ROLLOUT_LABELS, ROLLOUT_STATUSES, TEAMS,
                                    late_rollouts, overdue_reviews, parity_by_team, parity_matrix, parity_percent,
-                                   rollout_plan, rollouts_frame, sops_frame)
+                                   rollout_plan)
 
 FLASH = "sop-flash"
 PARITY_COLOURS = {"not_started": RAG_COLOURS["red"], "pilot": RAG_COLOURS["amber"], "older_version": "#f2c94c",
@@ -43,7 +43,7 @@ def show_flash(box) -> None:
     would shift them and send the user back to the first tab."""
     item = st.session_state.pop(FLASH, None)
     if item and item[0] == "error":
-        box.error(item[1], icon=":material/error:")
+        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
     elif item:
         box.success(item[1], icon=":material/check_circle:")
 
@@ -81,9 +81,7 @@ st.caption("Standard operating procedures the RM sites (India, Costa Rica) and t
            "versions, reviews, and where each team stands.")
 show_flash(st.container())
 
-with read_session() as session:
-    sops = sops_frame(session)
-    rollouts = rollouts_frame(session)
+sops, rollouts = current_sops()
 matrix = parity_matrix(sops, rollouts)
 
 headline = st.container()
@@ -216,9 +214,8 @@ with tab_io:
     if sops.is_empty():
         empty_state("Nothing to export yet.")
     else:
-        with read_session() as s:
-            st.download_button("Download SOPs and rollouts (CSV)", export_csv(s, "sops").encode("utf-8"),
-                               file_name="sops.csv", mime="text/csv", icon=":material/download:", key="export-sops")
+        st.download_button("Download SOPs and rollouts (CSV)", export_table("sops").encode("utf-8"),
+                           file_name="sops.csv", mime="text/csv", icon=":material/download:", key="export-sops")
     st.subheader("Import")
     st.caption("One row per SOP and team. Columns: title (required); id, version, owner, last_review, next_review, "
                "team, rollout_status, rollout_version, planned_date, live_date. Any invalid row means nothing is "

@@ -39,7 +39,7 @@ def act(fn, *args, success: str | None = None, **kwargs):
 def show_flash() -> None:
     item = st.session_state.pop(FLASH, None)
     if item and item[0] == "error":
-        st.error(item[1], icon=":material/error:")
+        st.error(md_escape(item[1]), icon=":material/error:")
     elif item:
         st.success(item[1], icon=":material/check_circle:")
 
@@ -130,7 +130,7 @@ def landing() -> None:
                 left.markdown(f"**{md_escape(ws.title)}** · {ws.template_label} · phase **{ws.phase_label}** · "
                               f"code `{ws.code}`")
                 left.caption(f"{r.participants} people · {r.ideas} ideas · {r.votes} votes · "
-                             f"facilitated by {ws.facilitator}")
+                             f"facilitated by {md_escape(ws.facilitator)}")
                 runs_it = can(actor, "workshop.facilitate") and (actor.name == ws.facilitator or actor.role == "admin")
                 right.button("Facilitate" if runs_it else "Join", key=f"open-{ws.id}", on_click=open_session,
                              args=(ws.id, runs_it), width="stretch")
@@ -179,7 +179,7 @@ def _join(session_id: int) -> None:
 
 
 def join_form(ws: wk.SessionView) -> None:
-    st.subheader(f"Join “{ws.title}”")
+    st.subheader(f"Join “{md_escape(ws.title)}”")
     show_flash()
     st.caption("Pick the name the others will see" + (" (ideas stay anonymous)." if ws.anonymous else "."))
     with st.form("join-session"):
@@ -343,11 +343,7 @@ def _new_theme(session_id: int, who) -> None:
 
 def _move(session_id: int, who) -> None:
     target = st.session_state.get("move-to")
-    try:
-        for idea_id in st.session_state.get("move-ideas") or []:
-            wk.move_idea(session_id, idea_id, None if target == 0 else target, who)
-    except UserError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
+    act(wk.move_ideas, session_id, st.session_state.get("move-ideas") or [], None if target == 0 else target, who)
 
 
 def grouping(board: wk.Board, pid: int | None) -> None:
@@ -579,15 +575,15 @@ def session_page(session_id: int) -> None:
     try:
         ws = wk.get_session(session_id)
     except UserError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_escape(str(exc)), icon=":material/error:")
         st.button("← All sessions", on_click=leave_session)
         return
     runs_it = can(actor, "workshop.facilitate") and (actor.name == ws.facilitator or actor.role == "admin")
     host = st.query_params.get("host") == "1" and runs_it
     head, nav = st.columns([5, 1], vertical_alignment="bottom")
-    head.title(ws.title)
+    head.title(md_escape(ws.title))
     nav.button("← All sessions", on_click=leave_session, width="stretch")
-    st.caption(f"{ws.template_label} workshop · facilitated by {ws.facilitator}")
+    st.caption(f"{md_escape(ws.template_label)} workshop · facilitated by {md_escape(ws.facilitator)}")
     pid = participant_id_for(ws, host)
     if host:
         base = getattr(st.context, "url", "") or ""

@@ -1,6 +1,7 @@
 """The command line: one top-level command per domain, each registered by its own `<domain>/cli.py`.
 
-Handlers return an exit code. A `UserError` becomes exit 2 with its message on stderr, never a traceback.
+Handlers return an exit code. A `UserError` (or an `OSError` on a path the user gave) becomes exit 2 with its
+message on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path that cannot be read or written (a folder, no permission, a full disk)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

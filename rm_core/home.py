@@ -8,12 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rm_core.audit import AuditEntry, latest_events
+from rm_core.store.db import read_session
 from rm_core.store.models import MO, Gap, Initiative, Request, Rule
 from rm_core.trackers.gaps import OPEN_STATUSES as OPEN_GAP_STATUSES
 from rm_core.trackers.requests import OPEN_STATUSES as OPEN_REQUEST_STATUSES
 from rm_core.trackers.sla import AGEING_BUCKETS, ageing_bucket
-
-
 
 @dataclass(frozen=True)
 class WorkbenchSummary:
@@ -32,7 +31,12 @@ class WorkbenchSummary:
             and not self.initiatives_by_status
 
 
-def workbench_summary(session: Session, today: dt.date | None = None, changes: int = 15) -> WorkbenchSummary:
+def workbench_summary(session: Session | None = None, today: dt.date | None = None,
+                      changes: int = 15) -> WorkbenchSummary:
+    """The Home page's figures; without a session, read in one read transaction of the configured database."""
+    if session is None:
+        with read_session() as s:
+            return workbench_summary(s, today, changes)
     now = dt.datetime.combine(today or dt.date.today(), dt.time.max)
 
     def count(model, *where) -> int:

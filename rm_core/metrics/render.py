@@ -1,4 +1,4 @@
-"""A computed deck as a readable document: Markdown, or HTML with every text escaped."""
+"""A computed deck as a readable document: Markdown or HTML, with every text from the deck escaped in both."""
 from __future__ import annotations
 
 from html import escape
@@ -7,6 +7,7 @@ from rm_core.metrics.formatting import MISSING, format_box, format_point, format
 from rm_core.metrics.results import (
     BOX_LABELS, DeckResult, EmbeddedBlock, GraphBlock, MetricSeries, SectionBlock, TableBlock,
 )
+from rm_core.text import md_escape
 
 
 def _heading(result: DeckResult) -> str:
@@ -36,10 +37,10 @@ def _missing_note(series: MetricSeries) -> str | None:
     return f"Days without a value: {shown}{more}."
 
 
-def _events_note(block: GraphBlock) -> str | None:
+def _events_note(block: GraphBlock, escape=lambda text: text) -> str | None:
     if not block.annotations:
         return None
-    return "Events: " + "; ".join(f"{a.day:%d %b %Y} {a.description}" for a in block.annotations) + "."
+    return "Events: " + "; ".join(f"{a.day:%d %b %Y} {escape(a.description)}" for a in block.annotations) + "."
 
 
 def _graph_rows(block: GraphBlock) -> tuple[list[str], list[tuple[str, list[str]]]]:
@@ -63,37 +64,41 @@ def _box_cells(series: MetricSeries, y_scaling: str | None) -> list[str]:
 
 
 def _md_table(header: list[str], rows: list[tuple[str, list[str]]]) -> list[str]:
+    """Row labels and header cells come from the deck (user text): escaped; values are our own formatting, where
+    only a `|` could break the table."""
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
-    lines = ["| " + " | ".join(cell(h) for h in [""] + header) + " |",
+    lines = ["| " + " | ".join(md_escape(h) for h in [""] + header) + " |",
              "|" + "---|" * (len(header) + 1)]
-    lines += ["| " + " | ".join(cell(c) for c in [label] + cells) + " |" for label, cells in rows]
+    lines += ["| " + " | ".join([md_escape(label), *(cell(c) for c in cells)]) + " |" for label, cells in rows]
     return lines
 
 
 def deck_markdown(result: DeckResult) -> str:
-    """The deck as Markdown: one section per block, tables of weeks, months and boxes."""
-    out = [f"# {result.title}", "", _heading(result), ""]
+    """The deck as Markdown: one section per block, tables of weeks, months and boxes. Every text from the deck
+    (titles, legends, headers, owners, event descriptions) is escaped, so a crafted deck cannot add links or HTML."""
+    out = [f"# {md_escape(result.title)}", "", _heading(result), ""]
     for block in result.blocks:
+        title = md_escape(block.title)
         if isinstance(block, SectionBlock):
-            out += [f"## {block.title}", ""]
+            out += [f"## {title}", ""]
         elif isinstance(block, EmbeddedBlock):
-            out += [f"### {block.number}. {block.title}", "", f"Embedded content: <{block.source}>", ""]
+            out += [f"### {block.number}. {title}", "", f"Embedded content: {md_escape(block.source)}", ""]
         elif isinstance(block, GraphBlock):
             s = block.primary
-            out += [f"### {block.number}. {block.title}", ""]
+            out += [f"### {block.number}. {title}", ""]
             meta = _meta(s)
             if meta:
-                out += [" · ".join(meta), ""]
+                out += [" · ".join(md_escape(part) for part in meta), ""]
             header, rows = _graph_rows(block)
             out += _md_table(header, rows) + [""]
             out += _md_table(list(BOX_LABELS), [(s.legend, _box_cells(s, block.y_scaling))]) + [""]
-            for note in (_missing_note(s), _events_note(block)):
+            for note in (_missing_note(s), _events_note(block, md_escape)):
                 if note:
                     out += [note, ""]
         elif isinstance(block, TableBlock):
-            out += [f"### {block.number}. {block.title}", ""]
+            out += [f"### {block.number}. {title}", ""]
             rows = [(r.header, [format_point(v, r.info, r.y_scaling) for v in r.values]) for r in block.rows]
             out += _md_table(block.headers, rows) + [""]
     return "\n".join(out).rstrip() + "\n"

@@ -81,6 +81,14 @@ def notes_version(session: Session) -> int:
     return session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
+def versions() -> tuple[tuple[int, int], int]:
+    """(`data_version`, `notes_version`) of the configured database, read together: the page's cache keys."""
+    from rm_core.store.db import read_session
+
+    with read_session() as s:
+        return data_version(s), notes_version(s)
+
+
 def without_unavailable(deck: Deck, unavailable: frozenset[str]) -> Deck:
     """The deck without the blocks whose metrics read a column no source fills here (e.g. AI ROI before any
     source records it), and without sections left empty by that."""

@@ -183,9 +183,15 @@ def _requests(session: Session) -> pl.DataFrame:
         "resolved_at": pl.Datetime("us")})
 
 
-def build_flash(result: DeckResult, session: Session, *, scope: str = "All sites, teams and abuse types",
-                note: str | None = None) -> FlashReport:
-    """The flash report of a computed deck, with the database's paths to green, requests and the PM's note."""
+def build_flash(result: DeckResult, session: Session | None = None, *,
+                scope: str = "All sites, teams and abuse types", note: str | None = None) -> FlashReport:
+    """The flash report of a computed deck, with the database's paths to green, requests and the PM's note
+    (without a session, read in one read transaction of the configured database)."""
+    if session is None:
+        from rm_core.store.db import read_session
+
+        with read_session() as s:
+            return build_flash(result, s, scope=scope, note=note)
     paths = latest_paths(session)
     statuses = metric_statuses(result, paths)
     highlights, lowlights = highlights_and_lowlights(statuses)
@@ -211,6 +217,21 @@ def scope_text(filters: dict[str, list[str]] | None, labels: dict[str, str] | No
     return "; ".join(f"{labels.get(k, k)}: {', '.join(v)}" for k, v in chosen.items())
 
 
+def _check_filters(filters: dict[str, list[str]] | None, options: dict[str, list[str]],
+                   labels: dict[str, str]) -> None:
+    """A filter value the data never holds (a typo, a site that does not exist) would report all zeros as if they
+    were news: refuse it and list the values that exist."""
+    from rm_core.errors import UserError
+
+    for dim, values in (filters or {}).items():
+        valid = options.get(dim, [])
+        unknown = [v for v in values if v not in valid]
+        if unknown:
+            label = labels.get(dim, dim).lower()
+            raise UserError(f"Unknown {label} {', '.join(repr(v) for v in unknown)}; choose from: "
+                            f"{', '.join(valid) or 'none in the data'}.")
+
+
 def flash_for_week(week_ending: dt.date | None = None, filters: dict[str, list[str]] | None = None) -> FlashReport:
     """The Risk Mining deck's flash report for a week, from the workbench's own database (what the CLI prints)."""
     from rm_core.metrics.risk_deck import compute_risk_deck
@@ -223,6 +244,7 @@ def flash_for_week(week_ending: dt.date | None = None, filters: dict[str, list[s
             from rm_core.errors import UserError
             raise UserError("The workbench holds no records to report on yet: seed the demo world "
                             "(python -m rm_core demo seed) or add MOs, rules and requests first.")
+        _check_filters(filters, data.options, DIMENSION_LABELS)
         result = compute_risk_deck(data, week_ending, filters)
         return build_flash(result, session, scope=scope_text(filters, DIMENSION_LABELS))
 
@@ -257,7 +279,7 @@ def flash_markdown(report: FlashReport) -> str:
     header = ["Section", "Metric", "RAG", *[label for label, _ in TABLE_BOXES], "Target", "Owner"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in report.metrics:
-        own = [md_escape(c).replace("|", "\\|") for c in (r.section, r.title)]
+        own = [md_escape(c) for c in (r.section, r.title)]  # md_escape already turns | into \\|
         ours = [c.replace("$", "\\$") for c in (_rag_label(r), *r.boxes, r.target)]
         lines.append("| " + " | ".join([*own, *ours, md_escape(r.owner) or "–"]) + " |")
     lines += ["", "## Path to green — due by next week", ""]

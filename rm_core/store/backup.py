@@ -65,18 +65,22 @@ def restore(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str,
             meta = json.loads(zf.read("meta.json"))
         except KeyError as exc:
             raise UserError(f"{path}: no meta.json; not a workbench backup.") from exc
-        if meta.get("format") != FORMAT:
-            raise UserError(f"{path}: format {meta.get('format')!r}, expected {FORMAT}.")
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+            raise UserError(f"{path}: meta.json is not valid JSON ({exc}); nothing was changed.") from exc
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else None
+            raise UserError(f"{path}: format {found!r}, expected {FORMAT}.")
         if meta.get("revision") != current_revision():
             raise UserError(f"{path}: taken at schema {meta.get('revision')}, database is at "
                             f"{current_revision()}; run `python -m rm_core db upgrade` on a copy first.")
+        # Every table is read and decoded before anything is deleted, so a damaged backup changes nothing.
+        tables = {table.name: _read_table(zf, path, table.name) for table in Base.metadata.sorted_tables}
         counts: dict[str, int] = {}
         with write_session() as s:
             for table in reversed(Base.metadata.sorted_tables):
                 s.execute(delete(table))
             for table in Base.metadata.sorted_tables:
-                rows = [{k: _decode(v) for k, v in json.loads(line).items()}
-                        for line in zf.read(f"tables/{table.name}.jsonl").decode().splitlines() if line]
+                rows = tables[table.name]
                 counts[table.name] = len(rows)
                 if rows:
                     s.execute(insert(table), rows)
@@ -88,6 +92,29 @@ def restore(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str,
                 if name.startswith("hits/") and name.endswith(".parquet"):
                     (hits_dir / Path(name).name).write_bytes(zf.read(name))
     return counts
+
+
+def _read_table(zf: zipfile.ZipFile, path: Path, name: str) -> list[dict]:
+    member = f"tables/{name}.jsonl"
+    try:
+        lines = zf.read(member).decode("utf-8").splitlines()
+    except KeyError:
+        raise UserError(f"{path}: {member} is missing; the backup is incomplete, nothing was changed.") from None
+    except (UnicodeDecodeError, zipfile.BadZipFile, OSError) as exc:
+        raise UserError(f"{path}: {member} cannot be read ({exc}); nothing was changed.") from exc
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line:
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("a line is not a JSON object")
+            rows.append({k: _decode(v) for k, v in row.items()})
+        except ValueError as exc:
+            raise UserError(f"{path}: {member} line {number} is not a valid row ({exc}); nothing was changed.") \
+                from exc
+    return rows
 
 
 def _reset_sequences(s: Session) -> None:

@@ -58,8 +58,9 @@ class ImportResult:
 def _read(data: bytes | str | Path, file_name: str | None) -> tuple[str, list[str], list[dict[str, str]]]:
     if isinstance(data, Path) or (isinstance(data, str) and "\n" not in data and Path(data).suffix == ".csv"):
         path = Path(data)
-        if not path.exists():
-            raise ValidationFailed(Problem("file not found", file=str(path)))
+        if not path.is_file():
+            problem = "is a folder, not a CSV file" if path.is_dir() else "file not found"
+            raise ValidationFailed(Problem(problem, file=str(path)))
         name, raw = file_name or path.name, path.read_bytes()
     else:
         name, raw = file_name or "upload.csv", data.encode("utf-8") if isinstance(data, str) else data

@@ -11,7 +11,7 @@ Vote limits and one-name-per-participant are enforced by database constraints (s
 """
 from rm_core.workshops.board import Board, IdeaCard, ThemeCard, load_board
 from rm_core.workshops.grouping import (apply_suggestions, create_theme, delete_theme, merge_themes, move_idea,
-                                        rename_theme)
+                                        move_ideas, rename_theme)
 from rm_core.workshops.ideas import IDEA_MAX, add_idea, edit_idea, remove_idea, withdraw_idea
 from rm_core.workshops.promote import HORIZONS, promote_idea
 from rm_core.workshops.scoring import ScoreInput, score_idea, score_value, scores_frame
@@ -27,7 +27,7 @@ from rm_core.workshops._guards import PHASE_LABELS, PHASES
 
 __all__ = [
     "Board", "IdeaCard", "ThemeCard", "load_board",
-    "apply_suggestions", "create_theme", "delete_theme", "merge_themes", "move_idea", "rename_theme",
+    "apply_suggestions", "create_theme", "delete_theme", "merge_themes", "move_idea", "move_ideas", "rename_theme",
     "IDEA_MAX", "add_idea", "edit_idea", "remove_idea", "withdraw_idea",
     "HORIZONS", "promote_idea",
     "ScoreInput", "score_idea", "score_value", "scores_frame",

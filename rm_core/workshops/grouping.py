@@ -87,15 +87,23 @@ def delete_theme(session_id: int, theme_id: int, by: Who) -> None:
 
 def move_idea(session_id: int, idea_id: int, theme_id: int | None, by: Who) -> None:
     """Put an idea into a theme (None: back to ungrouped)."""
+    move_ideas(session_id, [idea_id], theme_id, by)
+
+
+def move_ideas(session_id: int, idea_ids: list[int], theme_id: int | None, by: Who) -> int:
+    """Put several ideas into a theme (None: back to ungrouped) in one transaction: if any idea or the theme is
+    gone, none moves. One audit event per idea; returns how many ideas moved."""
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
         ensure_phase(ws, "group", doing="move ideas")
         who = check_board_actor(s, ws, by)
-        idea = load_idea(s, ws, idea_id)
         target = _theme(s, ws, theme_id).id if theme_id is not None else None
-        before = {"theme_id": idea.theme_id}
-        idea.theme_id = target
-        record_event(s, who, "workshop.move_idea", "idea", idea.id, before, {"theme_id": target})
+        for idea_id in dict.fromkeys(idea_ids):  # a repeated id moves once
+            idea = load_idea(s, ws, idea_id)
+            before = {"theme_id": idea.theme_id}
+            idea.theme_id = target
+            record_event(s, who, "workshop.move_idea", "idea", idea.id, before, {"theme_id": target})
+    return len(dict.fromkeys(idea_ids))
 
 
 def apply_suggestions(session_id: int, suggestions: list[SuggestedTheme], by: Who) -> list[int]:

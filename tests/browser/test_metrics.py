@@ -79,7 +79,7 @@ def test_an_uploaded_deck_and_csv_get_the_same_page(served_app, page, tmp_path):
     uploads.nth(1).set_input_files(str(csv))
     wait_for_app(page)
     assert_no_exception(page)
-    assert page.get_by_role("heading", name="Sales").is_visible()
+    expect(page.get_by_role("heading", name="Sales")).to_be_visible()
     rows = _box_rows(page)
     assert len(rows) == 1 and "56" in rows[0]  # 7 days x (5 + 3)
     region = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Region")

@@ -52,3 +52,12 @@ def test_values_and_changes_are_formatted_by_unit_and_scale():
     assert format_value(3.25, "days") == "3.25 days"
     assert format_value(None) == "–"
     assert format_change(2.2928) == "+2.3%" and format_change(-45.2, "bps") == "-45 bps"
+
+
+def test_markdown_escapes_every_text_from_the_deck():
+    text = deck_markdown(result(title="<script>alert(1)</script> [x](http://evil)", legend="Orders [y](http://e) |"))
+    assert "<script>" not in text and "[x](http://evil)" not in text and "[y](http://e)" not in text
+    assert text.startswith("# \\<script\\>alert(1)\\</script\\> \\[x\\](http\\://evil)\n")
+    assert "### 2. \\<script\\>" in text
+    assert "| Orders \\[y\\](http\\://e) \\| (CY) |" in text  # the legend in its row, its | kept inside the cell
+    assert "RAG GREEN · owner Ana" in text

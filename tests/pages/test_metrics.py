@@ -102,3 +102,28 @@ def test_the_flash_report_preview_has_highlights_lowlights_and_the_metrics_table
     next(b for b in at.button if b.label == "Save note").click().run()
     preview = next(m.value for m in at.markdown if m.value.startswith("### Risk Mining WBR"))
     assert "Precision recovered this week." in preview
+
+
+EVIL = "[x](https://evil.example) :red[ALERT] $x$"
+
+
+def test_text_from_a_saved_deck_is_shown_escaped_not_as_markdown(state):
+    from rm_core.text import md_escape
+
+    folder = state.home / "decks"
+    folder.mkdir(parents=True)
+    days = [dt.date(2025, 1, 1) + dt.timedelta(days=i) for i in range(200)]
+    (folder / "mine.csv").write_text("Date,orders,site\n" + "".join(f"{d:%Y-%m-%d},{100 + i % 7},India\n"
+                                                                  for i, d in enumerate(days)))
+    (folder / "mine.yaml").write_text(
+        "setup:\n  title: 'My deck'\n  week_ending: '12-JUL-2025'\n"
+        "metrics:\n  Orders:\n    column: orders\n    aggf: sum\n"
+        f"deck:\n  - block:\n      ui_type: 6_12Graph\n      title: '{EVIL}'\n      metrics:\n        Orders: {{}}\n")
+    at = app_test(PAGE).run()
+    at.radio(key="metrics-mode").set_value("Saved decks").run()
+    assert not at.exception
+    escaped = md_escape(EVIL)
+    assert escaped == "\\[x\\](https\\://evil.example) \\:red\\[ALERT\\] \\$x\\$"
+    assert at.subheader[0].value.startswith(escaped + " :")  # then the RAG badge
+    assert any(f"The rows behind {escaped} for the week" in c.value for c in at.caption)
+    assert not any("[x](https://evil.example)" in m.value for m in [*at.markdown, *at.caption, *at.subheader])

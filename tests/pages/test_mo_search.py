@@ -96,3 +96,27 @@ def test_empty_repository_says_what_to_do(state):
     at = app_test(PAGE).run()
     assert not at.exception
     assert any("No MOs yet" in i.value for i in at.info)
+
+
+EVIL = "[x](https://evil.example) :red[ALERT] $x$"
+
+
+def test_a_crafted_title_shows_escaped_in_the_detail_header_and_the_similar_buttons(seeded):
+    from rm_core.text import md_escape
+
+    create_mo(Actor("tester", "admin"), {
+        "title": EVIL, "abuse_family": "identity fraud", "stage": "onboarding", "site": "India", "status": "active",
+        "narrative": "Sellers upload edited utility bills to pass identity checks at onboarding."},
+        MOSearchEngine(seeded))
+    escaped = md_escape(EVIL)
+    at = app_test(PAGE)
+    at.query_params["mo"] = "MO-0004"
+    at.run()
+    assert not at.exception
+    assert [h.value for h in at.header] == [f"MO-0004 · {escaped}"]
+    at = app_test(PAGE)
+    at.query_params["mo"] = "MO-0001"
+    at.run()
+    similar = next(b.label for b in at.button if b.key == "sim-MO-0004")
+    assert similar.startswith(f"MO-0004 · {escaped} (")
+    assert not any("[x](https://evil.example)" in b.label for b in at.button)

@@ -5,7 +5,7 @@ from rm_core.store.models import utcnow
 from rm_core.trackers import file_request, get_request, move_request
 from tests.pages.conftest import app_test
 
-PAGE = "pages/requests.py"
+PAGE = "pages/requests_escalations.py"
 
 
 def _seed(actor):
@@ -92,3 +92,18 @@ def test_viewers_see_no_edit_forms(state, admin, monkeypatch):
     assert not at.exception
     assert any("needs the editor or admin role" in i.value for i in at.info)
     assert not [b for b in at.button if b.key == "f-submit"]
+
+
+def test_free_text_team_and_owner_show_escaped_in_the_request_header(state, admin):
+    from rm_core.text import md_escape
+
+    evil = "[x](https://evil.example) :red[ALERT] $x$"
+    req = file_request(admin, kind="partner_request", title="Ring", requester_team=evil, owner=evil)
+    at = app_test(PAGE).run()
+    at.text_input(key="u-id").input(req.id).run()
+    assert not at.exception
+    header = next(c.value for c in at.caption if "requested by" in c.value)
+    assert f"requested by {md_escape(evil)} · owner {md_escape(evil)} · SLA due" in header
+    at.text_input(key="u-id").input("req-[x](https://evil.example)").run()  # the page upper-cases the id
+    assert [e.value for e in at.error] == [md_escape("No request 'REQ-[X](HTTPS://EVIL.EXAMPLE)'; check the id (list "
+                                                     "them on the page or with the CLI).")]

@@ -144,4 +144,22 @@ def test_a_dependency_that_closes_a_cycle_is_refused_on_the_page_with_the_cycle(
     boxes[1].set_value("INI-003")
     next(b for b in at.button if b.label == "Add dependency").click().run()
     assert not at.exception
-    assert any("cycle in dependencies: INI-003 → INI-001 → INI-002 → INI-003" in e.value for e in at.error)
+    from rm_core.text import md_escape
+
+    expected = md_escape("cycle in dependencies: INI-003 → INI-001 → INI-002 → INI-003")  # shown as typed text
+    assert any(expected in e.value for e in at.error)
+
+
+EVIL = "[x](https://evil.example) :red[ALERT] $x$"
+
+
+def test_a_crafted_baseline_name_shows_escaped_on_the_leadership_link(seeded):
+    from rm_core.text import md_escape
+
+    rm.save_baseline(EDITOR, EVIL)
+    at = run_as(VIEWER, view="leadership", baseline=EVIL)
+    assert not at.exception
+    escaped = md_escape(EVIL)
+    assert f"Slipped since {escaped}" in [m.label for m in at.metric]
+    assert any(f"Since **{escaped}**" in m.value for m in at.markdown)
+    assert "[x](https://evil.example)" not in texts(at)

@@ -195,3 +195,20 @@ def test_the_timer_and_the_lock_show_on_everyones_board(state):
     assert any("⏱ 4:5" in m.value or "⏱ 5:00" in m.value for m in other.markdown)
     assert "locked the board" in other.warning[0].value
     assert not other.text_area  # no idea boxes while locked
+
+
+EVIL = "[x](https://evil.example) :red[ALERT] $x$"
+
+
+def test_a_crafted_session_title_shows_escaped_to_participants_and_the_facilitator(state):
+    from rm_core.text import md_escape
+
+    escaped = md_escape(EVIL)
+    ws = wk.create_session(FRAN, EVIL, "op1_ideation")
+    at = page_as(Actor("vic", "viewer"), session=ws.id)
+    assert not at.exception
+    assert f"Join “{escaped}”" in [s.value for s in at.subheader]
+    host = page_as(FRAN, session=ws.id, host=1)
+    assert not host.exception
+    assert [t.value for t in host.title] == [escaped]
+    assert "[x](https://evil.example)" not in texts(host) + texts(at)

@@ -113,3 +113,26 @@ def test_the_cli_refuses_a_pdf_without_a_file_and_an_empty_workbench(state, caps
 def test_flash_for_week_reads_the_workbench(world):
     report = flash_for_week(WEEK - dt.timedelta(days=7))
     assert report.week_ending == dt.date(2026, 11, 15) and report.week_number == 46
+
+
+def test_an_unknown_site_team_or_abuse_type_is_refused_with_the_valid_values(world, capsys):
+    assert main(["report", "flash", "--site", "Mars"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown site 'Mars'; choose from: " in err and "India" in err
+    assert main(["report", "flash", "--team", "Nobody"]) == 2
+    assert "Unknown team 'Nobody'" in capsys.readouterr().err
+    assert main(["report", "flash", "--abuse-type", "time travel"]) == 2
+    assert "Unknown abuse type 'time travel'" in capsys.readouterr().err
+
+
+def test_a_bar_in_a_metric_title_stays_inside_its_table_cell(world):
+    import dataclasses
+
+    report = report_for()
+    row = dataclasses.replace(report.metrics[0], title="A|B", section="S|T")
+    md = flash_markdown(dataclasses.replace(report, metrics=[row]))
+    line = next(x for x in md.splitlines() if "A\\|B" in x)
+    assert line.startswith("| S\\|T | A\\|B | ") and "\\\\|" not in line
+    header = next(x for x in md.splitlines() if x.startswith("| Section |"))
+    unescaped_bars = line.replace("\\|", "").count("|")
+    assert unescaped_bars == header.count("|")  # as many columns as the header: no cell split in two

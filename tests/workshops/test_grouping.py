@@ -4,7 +4,7 @@ import pytest
 
 from rm_core.errors import PermissionDenied, UserError
 from rm_core.workshops import (add_idea, create_theme, delete_theme, load_board, merge_themes, move_idea,
-                               rename_theme, set_phase)
+                               move_ideas, rename_theme, set_phase)
 from tests.workshops.conftest import open_workshop
 
 
@@ -56,3 +56,24 @@ def test_participants_group_only_when_the_session_allows_it(workshop, state, fac
 def test_grouping_happens_only_in_the_group_phase(workshop):
     with pytest.raises(UserError, match="only in the Group phase"):
         create_theme(workshop.id, "Early", workshop.facilitator)
+
+
+def test_moving_several_ideas_is_all_or_nothing(workshop, state):
+    from sqlalchemy import select
+
+    from rm_core.store.db import read_session
+    from rm_core.store.models import AuditEvent
+
+    a, b, c = grouped(workshop)
+    theme = create_theme(workshop.id, "Payouts", workshop.facilitator)
+    with pytest.raises(UserError, match="Idea 99999 is not on this board"):
+        move_ideas(workshop.id, [a, b, 99999], theme, workshop.facilitator)
+    assert load_board(workshop.id).themes[0].idea_ids == []  # a and b did not move either
+    assert move_ideas(workshop.id, [a, b, b], theme, workshop.facilitator) == 2
+    assert load_board(workshop.id).themes[0].idea_ids == [a, b]
+    with read_session() as s:
+        moved = s.scalars(select(AuditEvent.record_id).where(AuditEvent.action == "workshop.move_idea")).all()
+    assert sorted(moved) == sorted([str(a), str(b)])
+    with pytest.raises(PermissionDenied):
+        move_ideas(workshop.id, [c], theme, workshop.ana)
+    assert [i.id for i in load_board(workshop.id).ideas_in(None)] == [c]

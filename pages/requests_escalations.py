@@ -13,14 +13,11 @@ from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.settings import get_settings
-from rm_core.store.db import read_session
-from rm_core.store.models import utcnow
 from rm_core.text import md_escape
 from rm_core.trackers import (assign_request, file_request, get_request, import_requests, link_request,
                               load_sla_table, move_request)
 from rm_core.trackers import views
-from rm_core.trackers.export import export_csv
-from rm_core.trackers.page_data import request_headline
+from rm_core.trackers.page_data import export_table, now as tracker_now, request_headline, requests_snapshot
 from rm_core.trackers.requests import (NEXT_STATUSES, REQUESTER_TEAMS, ROOT_CAUSES, SITES, STATUS_LABELS)
 from rm_core.trackers.sla import AGEING_BUCKETS, KINDS, PRIORITIES, SLA_COLOURS
 
@@ -42,8 +39,8 @@ def _snapshots(database_url: str) -> dict:
 def load_requests() -> pl.DataFrame:
     """All requests as a frame; after an edit only the rows that changed are read again."""
     holder = _snapshots(settings.database_url)
-    with holder["lock"], read_session() as session:
-        holder["snapshot"] = views.refresh_requests(session, holder["snapshot"])
+    with holder["lock"]:
+        holder["snapshot"] = requests_snapshot(holder["snapshot"])
         return holder["snapshot"].frame
 
 
@@ -64,7 +61,7 @@ def show_flash(box) -> None:
     would shift them and send the user back to the first tab."""
     item = st.session_state.pop(FLASH, None)
     if item and item[0] == "error":
-        box.error(item[1], icon=":material/error:")
+        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
     elif item:
         box.success(item[1], icon=":material/check_circle:")
 
@@ -109,7 +106,7 @@ def _import(upload) -> None:
         st.session_state[FLASH] = ("error", "Choose a CSV file first.")
         return
     act(import_requests, actor, upload.getvalue(), upload.name, sla_table=load_sla_table(settings.home),
-        success=lambda r: f"Imported {r.count} requests from {r.file}.")
+        success=lambda r: f"Imported {r.count} requests from {md_escape(r.file)}.")
 
 
 # --- layout ---------------------------------------------------------------------------------------------------
@@ -121,7 +118,7 @@ st.caption("Partner requests, deep dives, Sev2 and COE action items and executiv
 show_flash(st.container())
 
 requests = load_requests()
-now = utcnow()
+now = tracker_now()
 
 headline = st.container()
 if requests.is_empty():
@@ -284,15 +281,15 @@ with tab_update:
         try:
             detail = get_request(rid)
         except UserError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(md_escape(str(exc)), icon=":material/error:")
             detail = None
         if detail:
             r = detail.request
-            st.markdown(f"**{r.id} · {md_escape(r.title)}**")
+            st.markdown(f"**{md_escape(r.id)} · {md_escape(r.title)}**")
             colour = r.sla_colour(now)
-            st.caption(f"{KINDS[r.kind]} · {r.priority} · {STATUS_LABELS[r.status]} · requested by "
-                       f"{r.requester_team} · owner {r.owner or 'nobody'} · SLA due {r.sla_due:%Y-%m-%d %H:%M} UTC "
-                       f"({COLOUR_MARK[colour]})")
+            st.caption(f"{KINDS[r.kind]} · {md_escape(r.priority)} · {STATUS_LABELS[r.status]} · requested by "
+                       f"{md_escape(r.requester_team)} · owner {md_escape(r.owner) or 'nobody'} · "
+                       f"SLA due {r.sla_due:%Y-%m-%d %H:%M} UTC ({COLOUR_MARK[colour]})")
             if r.description:
                 st.text(r.description)
             if r.root_cause_category:
@@ -332,8 +329,8 @@ with tab_io:
         empty_state("Nothing to export yet.")
     else:
         if st.button("Prepare CSV of all requests", key="export-prepare", icon=":material/table:"):
-            with st.spinner("Writing the CSV…"), read_session() as s:
-                st.session_state["export-csv"] = export_csv(s, "requests")
+            with st.spinner("Writing the CSV…"):
+                st.session_state["export-csv"] = export_table("requests")
         if st.session_state.get("export-csv"):
             st.download_button("Download requests (CSV)", st.session_state["export-csv"].encode("utf-8"),
                                file_name="requests.csv", mime="text/csv", icon=":material/download:",

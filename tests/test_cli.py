@@ -1,0 +1,65 @@
+"""`python -m rm_core …` as a user meets it: bad paths and damaged files give a message and exit 2, no traceback."""
+import json
+import zipfile
+
+from sqlalchemy import func, select
+
+from rm_core.cli import main
+from rm_core.identity import resolve_actor
+from rm_core.store.backup import backup
+from rm_core.store.db import read_session
+from rm_core.store.models import AuditEvent, Gap
+
+
+def test_an_output_path_that_is_a_folder_is_a_message_not_a_traceback(state, tmp_path, capsys):
+    resolve_actor("tester")
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    assert main(["roadmap", "export", "--format", "md", "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder}: Is a directory")
+    assert "Traceback" not in err
+
+
+def test_importing_gaps_from_a_folder_names_the_folder(state, tmp_path, capsys):
+    resolve_actor("tester")
+    folder = tmp_path / "gaps.csv"
+    folder.mkdir()
+    assert main(["trackers", "import", "gaps", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}" in err and "is a folder, not a CSV file" in err
+    with read_session() as s:
+        assert s.scalar(select(func.count()).select_from(Gap)) == 0
+
+
+def test_restoring_a_backup_missing_a_table_names_it_and_changes_nothing(state, tmp_path, capsys):
+    resolve_actor("tester")  # the first local user is admin; resolving records a role event
+    with read_session() as s:
+        events_before = s.scalar(select(func.count()).select_from(AuditEvent))
+    good = tmp_path / "good.zip"
+    backup(good)
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for name in src.namelist():
+            if name != "tables/gaps.jsonl":
+                dst.writestr(name, src.read(name))
+    assert main(["db", "restore", str(damaged), "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "tables/gaps.jsonl is missing" in err and "nothing was changed" in err
+    assert "Traceback" not in err
+    with read_session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == events_before
+
+
+def test_restoring_a_backup_with_a_damaged_row_changes_nothing(state, tmp_path, capsys):
+    resolve_actor("tester")
+    good = tmp_path / "good.zip"
+    backup(good)
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name) if name != "tables/mos.jsonl" else b"{not json\n")
+    assert main(["db", "restore", str(damaged), "--yes"]) == 2
+    assert "tables/mos.jsonl line 1 is not a valid row" in capsys.readouterr().err
+    meta = json.loads(zipfile.ZipFile(good).read("meta.json"))
+    assert meta["format"] == "rm-backup/1"
