@@ -85,3 +85,35 @@ def mo_engine():
     s = get_settings()
     where = f"{s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.chroma_path)
     return _search_engine(where, s.embeddings)
+
+
+_FLASH = "rm-flash"
+
+
+def act(fn: Callable[..., T], *args: Any, success: str | Callable[[T], str] | None = None, **kwargs: Any) -> T | None:
+    """Call a service from a widget callback; its message (error or success) is shown by `show_flash` on the
+    run that follows, since a callback cannot draw where the message belongs."""
+    try:
+        result = fn(*args, **kwargs)
+    except UserError as exc:
+        st.session_state[_FLASH] = ("error", str(exc))
+        return None
+    if success:
+        st.session_state[_FLASH] = ("success", success(result) if callable(success) else success)
+    return result
+
+
+def show_flash(box=None) -> None:
+    """The last action's message, in a container that is always there: an element appearing above tabs
+    would shift them and send the user back to the first tab."""
+    box = box or st
+    item = st.session_state.pop(_FLASH, None)
+    if item and item[0] == "error":
+        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
+    elif item:
+        box.success(md_escape(item[1]), icon=":material/check_circle:")
+
+
+def flash(kind: str, message: str) -> None:
+    """Queue a message ("error" or "success") for `show_flash` on the next run."""
+    st.session_state[_FLASH] = (kind, message)

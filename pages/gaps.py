@@ -5,7 +5,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import current_actor, empty_state
+from pages._ui import act, current_actor, empty_state, flash, show_flash
 from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
@@ -17,7 +17,6 @@ from rm_core.trackers import views
 from rm_core.trackers.gaps import LOOP_STAGES, NEXT_STATUSES, OPEN_STATUSES, OWNING_TEAMS, STATUS_LABELS
 from rm_core.trackers.page_data import current_gaps, export_table, now as tracker_now, tracker_version
 
-FLASH = "gap-flash"
 SHOWN_ROWS = 500
 STAGE_COLOURS = [RAG_COLOURS["blue"], "#6f8fbf", RAG_COLOURS["amber"], RAG_COLOURS["green"]]
 
@@ -31,25 +30,8 @@ def load_gaps(database_url: str, version: tuple) -> pl.DataFrame:
     return current_gaps()
 
 
-def act(fn, *args, success: str | None = None, **kwargs):
-    try:
-        result = fn(*args, **kwargs)
-    except UserError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
-        return None
-    if success:
-        st.session_state[FLASH] = ("success", success(result) if callable(success) else success)
-    return result
 
 
-def show_flash(box) -> None:
-    """The last action's message, in a container that is always there: an element appearing above the tabs
-    would shift them and send the user back to the first tab."""
-    item = st.session_state.pop(FLASH, None)
-    if item and item[0] == "error":
-        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
-    elif item:
-        box.success(item[1], icon=":material/check_circle:")
 
 
 def _ids(text: str | None) -> list[str]:
@@ -105,7 +87,7 @@ def _measure(gap_id: str) -> None:
 
 def _import(upload) -> None:
     if upload is None:
-        st.session_state[FLASH] = ("error", "Choose a CSV file first.")
+        flash("error", "Choose a CSV file first.")
         return
     act(import_gaps, actor, upload.getvalue(), upload.name, success=lambda r: f"Imported {r.count} gaps.")
 

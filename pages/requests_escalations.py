@@ -8,7 +8,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import csv_download, current_actor, empty_state
+from pages._ui import act, csv_download, current_actor, empty_state, flash, show_flash
 from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
@@ -21,7 +21,6 @@ from rm_core.trackers.page_data import export_table, now as tracker_now, request
 from rm_core.trackers.requests import (NEXT_STATUSES, REQUESTER_TEAMS, ROOT_CAUSES, SITES, STATUS_LABELS)
 from rm_core.trackers.sla import AGEING_BUCKETS, KINDS, PRIORITIES, SLA_COLOURS
 
-FLASH = "req-flash"
 SHOWN_ROWS = 500
 COLOUR_MARK = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
 
@@ -44,26 +43,8 @@ def load_requests() -> pl.DataFrame:
         return holder["snapshot"].frame
 
 
-def act(fn, *args, success: str | None = None, **kwargs):
-    """Run a service in a callback; its message shows on the run that follows."""
-    try:
-        result = fn(*args, **kwargs)
-    except UserError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
-        return None
-    if success:
-        st.session_state[FLASH] = ("success", success(result) if callable(success) else success)
-    return result
 
 
-def show_flash(box) -> None:
-    """The last action's message, in a container that is always there: an element appearing above the tabs
-    would shift them and send the user back to the first tab."""
-    item = st.session_state.pop(FLASH, None)
-    if item and item[0] == "error":
-        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
-    elif item:
-        box.success(item[1], icon=":material/check_circle:")
 
 
 # --- callbacks ------------------------------------------------------------------------------------------------
@@ -103,7 +84,7 @@ def _link(request_id: str) -> None:
 
 def _import(upload) -> None:
     if upload is None:
-        st.session_state[FLASH] = ("error", "Choose a CSV file first.")
+        flash("error", "Choose a CSV file first.")
         return
     act(import_requests, actor, upload.getvalue(), upload.name, sla_table=load_sla_table(settings.home),
         success=lambda r: f"Imported {r.count} requests from {md_escape(r.file)}.")

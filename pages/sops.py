@@ -7,7 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import current_actor, empty_state
+from pages._ui import act, current_actor, empty_state, flash, show_flash
 from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
@@ -18,7 +18,6 @@ from rm_core.trackers.sops import (PARITY_LABELS, PARITY_STATES, ROLLOUT_LABELS,
                                    late_rollouts, overdue_reviews, parity_by_team, parity_matrix, parity_percent,
                                    rollout_plan)
 
-FLASH = "sop-flash"
 PARITY_COLOURS = {"not_started": RAG_COLOURS["red"], "pilot": RAG_COLOURS["amber"], "older_version": "#f2c94c",
                   "live": RAG_COLOURS["green"], "retired": RAG_COLOURS["grey"]}
 
@@ -27,25 +26,8 @@ editable = can(actor, "tracker.edit")
 today = dt.date.today()
 
 
-def act(fn, *args, success: str | None = None, **kwargs):
-    try:
-        result = fn(*args, **kwargs)
-    except UserError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
-        return None
-    if success:
-        st.session_state[FLASH] = ("success", success(result) if callable(success) else success)
-    return result
 
 
-def show_flash(box) -> None:
-    """The last action's message, in a container that is always there: an element appearing above the tabs
-    would shift them and send the user back to the first tab."""
-    item = st.session_state.pop(FLASH, None)
-    if item and item[0] == "error":
-        box.error(md_escape(item[1]), icon=":material/error:")  # messages may quote what the user typed
-    elif item:
-        box.success(item[1], icon=":material/check_circle:")
 
 
 def _register() -> None:
@@ -71,7 +53,7 @@ def _rollout(sop_id: str) -> None:
 
 def _import(upload) -> None:
     if upload is None:
-        st.session_state[FLASH] = ("error", "Choose a CSV file first.")
+        flash("error", "Choose a CSV file first.")
         return
     act(import_sops, actor, upload.getvalue(), upload.name, success=lambda r: f"Imported {r.count} SOPs.")
 

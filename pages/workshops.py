@@ -8,7 +8,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages._ui import current_actor, empty_state
+from pages._ui import act, current_actor, empty_state, flash, show_flash
 from rm_core import workshops as wk
 from rm_core.errors import UserError
 from rm_core.identity import can
@@ -16,7 +16,6 @@ from rm_core.text import md_escape, snippet
 from rm_core.workshops.export import ideas_csv, summary, to_html, to_markdown
 
 REFRESH_SECONDS = 1.5
-FLASH = "ws-flash"
 ADD_VOTE, TAKE_BACK = "adds a vote", "takes a vote back"
 RICE_IMPACT_LABELS = {0.25: "0.25 minimal", 0.5: "0.5 low", 1.0: "1 medium", 2.0: "2 high", 3.0: "3 massive"}
 
@@ -25,23 +24,8 @@ actor = current_actor()
 
 # --- acting: every click calls a service in a callback; its answer shows on the next run -------------------
 
-def act(fn, *args, success: str | None = None, **kwargs):
-    try:
-        result = fn(*args, **kwargs)
-    except UserError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
-        return None
-    if success:
-        st.session_state[FLASH] = ("success", success)
-    return result
 
 
-def show_flash() -> None:
-    item = st.session_state.pop(FLASH, None)
-    if item and item[0] == "error":
-        st.error(md_escape(item[1]), icon=":material/error:")
-    elif item:
-        st.success(item[1], icon=":material/check_circle:")
 
 
 def open_session(session_id: int, host: bool = False) -> None:
@@ -74,7 +58,7 @@ def _create() -> None:
              participants_group=ss.get("c-part-group", False),
              scoring=None if scoring == "template default" else scoring)
     if ws:
-        st.session_state[FLASH] = ("success", f"Session created. Share the join code {ws.code} or the link below.")
+        flash("success", f"Session created. Share the join code {ws.code} or the link below.")
         open_session(ws.id, host=True)
 
 
@@ -327,7 +311,7 @@ def _suggest(session_id: int) -> None:
     if result is not None:
         st.session_state[f"ws-sugg-{session_id}"] = result
         if not result.themes:
-            st.session_state[FLASH] = ("success", "Every idea is already in a theme.")
+            flash("success", "Every idea is already in a theme.")
 
 
 def _apply_suggestions(session_id: int, who) -> None:
@@ -462,7 +446,7 @@ def _score(session_id: int, method: str) -> None:
                            effort=ss.get("s-effort"), ease=ss.get("s-ease"))
     value = act(wk.score_idea, session_id, ss.get("s-idea"), actor, inputs)
     if value is not None:
-        st.session_state[FLASH] = ("success", f"Scored: {method} {value:,.1f}.")
+        flash("success", f"Scored: {method} {value:,.1f}.")
 
 
 def scoring(board: wk.Board) -> None:
@@ -514,7 +498,7 @@ def _promote(session_id: int) -> None:
     ini = act(wk.promote_idea, session_id, ss.get("p-idea"), actor, workstream=ss.get("p-workstream", ""),
               horizon=ss.get("p-horizon", "next"), title=ss.get("p-title") or None, ai_based=ss.get("p-ai", False))
     if ini:
-        st.session_state[FLASH] = ("success", f"Added to the roadmap as {ini}.")
+        flash("success", f"Added to the roadmap as {ini}.")
 
 
 def wrapup(board: wk.Board) -> None:
