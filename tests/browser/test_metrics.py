@@ -16,7 +16,7 @@ def _box_rows(page) -> list[str]:
 def test_a_site_filter_recomputes_the_deck_and_the_flash_report_downloads(served_app, page, tmp_path):
     open_page(page, served_app, "metrics")
     assert_no_exception(page)
-    assert page.get_by_role("heading", name="Metrics (WBR)").is_visible()
+    expect(page.get_by_role("heading", name="Metrics (WBR)")).to_be_visible()
     before = _box_rows(page)
     assert len(before) >= 16
 

@@ -37,6 +37,7 @@ def test_search_filter_open_and_edit_an_mo(served_app, page):
     page.locator('[data-testid="stButton"]').get_by_role("button", name="Open").first.click()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile(first_id))).to_be_visible()
+    wait_for_app(page)  # the detail run (similar MOs) must finish before the form is filled
 
     page.get_by_text("Edit this MO").click()
     summary = page.get_by_label("Summary")

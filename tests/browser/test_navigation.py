@@ -1,5 +1,6 @@
 """Every registered page opens in a real browser, with one navigation list and no exception."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_exception, open_page, shot, wait_for_app
 
@@ -8,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 def test_navigation_is_shown_once_and_every_page_opens(served_app, page):
     open_page(page, served_app)
-    assert page.get_by_text("Risk Mining Workbench").first.is_visible()
+    expect(page.get_by_text("Risk Mining Workbench").first).to_be_visible()
     nav = page.locator('[data-testid="stSidebarNav"]')
     assert nav.count() == 1, "Streamlit's legacy pages/ list must not appear beside st.navigation"
     links = page.locator('[data-testid="stSidebarNavLink"]')

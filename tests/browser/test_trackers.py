@@ -3,6 +3,7 @@ ageing chart and the WBR figures (open requests, resolved in the last 7 days) ch
 import re
 
 import pytest
+from playwright.sync_api import expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import assert_no_exception, open_page, shot, wait_for_app
@@ -87,7 +88,7 @@ def test_file_a_request_resolve_it_with_a_root_cause_and_see_ageing_and_wbr_figu
     wait_for_app(page)
     move(page, request_id, "Resolved")
     assert_no_exception(page)
-    assert page.get_by_text("Root cause: Missing data or signal upstream").is_visible()
+    expect(page.get_by_text("Root cause: Missing data or signal upstream")).to_be_visible()
 
     assert count(page, "Open requests") == open_before
     assert count(page, "Resolved (7 days)") == resolved_before + 1
@@ -100,7 +101,7 @@ def test_file_a_request_resolve_it_with_a_root_cause_and_see_ageing_and_wbr_figu
 def test_gaps_and_sops_pages_open_with_their_charts(served_app, page):
     open_page(page, served_app, "gaps")
     assert_no_exception(page)
-    assert page.get_by_text("Open gaps by owning team").is_visible()
+    expect(page.get_by_text("Open gaps by owning team")).to_be_visible()
     tab(page, "The loop")
     page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).first.wait_for(state="visible")
     open_page(page, served_app, "sops")
