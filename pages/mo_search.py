@@ -48,7 +48,7 @@ def show_detail(mo_id: str) -> None:
     with left:
         if mo.summary:
             st.markdown(f"**Summary.** {md_escape(mo.summary)}")
-        st.text(mo.narrative or "(no narrative)")
+        st.markdown(mo.narrative or "_(no narrative)_")  # analysts write narratives in Markdown; Streamlit never renders raw HTML here
         if mo.signals:
             st.markdown("**Signals**\n" + "\n".join(f"- {md_escape(s)}" for s in mo.signals))
         if mo.mediums:
