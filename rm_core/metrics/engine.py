@@ -5,7 +5,8 @@ and is right where wbr-app is not:
 - any fiscal year end month works, in every month of the year;
 - a day without a value inside a summed period makes that number missing (None) and is listed, never a 0;
 - a week ending after the last day of the data is refused, never shifted silently;
-- prior-year months are calendar months one year earlier (also after 29 February).
+- prior-year months are calendar months one year earlier (also after 29 February);
+- `median` is the median of the period's rows (one row per day: the same as wbr-app; several: the true median).
 Aggregation is done by polars in one pass over all the periods a deck needs.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rm_core.metrics.results import (
 BPS = 10_000
 PCT = 100
 TARGET_SUFFIXES = ("__Target", "__target")
+POOLED_AGGREGATIONS = ("median",)  # taken over a period's rows, not over its daily values
 DEFAULT_WEEK_END_DAY = 5  # Saturday, when a deck names neither a week ending nor a weekday
 
 
@@ -172,6 +174,14 @@ def _day_expression(name: str, decl: MetricDecl, columns: list[str]) -> tuple[pl
     return expr.cast(pl.Float64).alias(name), agg in ("sum", "count")
 
 
+def _row_expression(decl: MetricDecl, columns: list[str]) -> pl.Expr:
+    """The metric's value on each row (null where a filter metric's condition does not hold)."""
+    if decl.kind == "column":
+        return pl.col(decl.column).cast(pl.Float64)
+    condition = query_expression(decl.filter.query, columns)
+    return pl.when(condition).then(pl.col(decl.filter.base_column)).cast(pl.Float64)
+
+
 def _period_expression(name: str, agg: str, counted: pl.Expr, complete_only: pl.Expr) -> pl.Expr:
     col = pl.col(name)
     gaps = (col.is_null() & counted).sum()
@@ -270,11 +280,16 @@ class _Metrics:
         return out
 
     def evaluate(self, names: list[str]) -> None:
-        """Aggregate every needed column/filter metric over every period in one polars pass."""
-        base = self.base_names(names)
-        self.check_columns(base)
+        """Aggregate every needed column/filter metric over every period in one polars pass (medians in a second
+        pass over the rows themselves)."""
+        everything = self.base_names(names)
+        self.check_columns(everything)
         spans = self.cal.spans()
         self.spans = spans
+        pooled = [n for n in everything if self.decls[n].aggf in POOLED_AGGREGATIONS]
+        base = [n for n in everything if n not in pooled]
+        if pooled:
+            self._evaluate_pooled(pooled, self._span_frame(spans))
         if not base:
             return
         day_exprs, zero_when_absent = [], []
@@ -290,12 +305,7 @@ class _Metrics:
                                         .alias(n) for n in zero_when_absent])
         daily = daily.drop("__rows")
 
-        span_frame = pl.DataFrame({
-            "pid": list(range(len(spans))),
-            "start": [s.period.start for s in spans],
-            "end": [s.period.end for s in spans],
-            "complete_only": [s.complete_only for s in spans],
-        }).with_columns(pl.date_ranges("start", "end").alias(DATE_COLUMN)).explode(DATE_COLUMN)
+        span_frame = self._span_frame(spans)
         joined = span_frame.join(daily, on=DATE_COLUMN, how="left", maintain_order="left")
         day = pl.col(DATE_COLUMN)
         # before the data starts a day is not missing, only not covered (wbr-app sums what it has); after the data
@@ -315,6 +325,42 @@ class _Metrics:
             self._values[name] = _Values(value=dict(zip(keys, columns[name])),
                                          missing=dict(zip(keys, columns[name + "__missing"])))
 
+    @staticmethod
+    def _span_frame(spans: list[_Span]) -> pl.DataFrame:
+        """One row per (period, day of it)."""
+        return pl.DataFrame({
+            "pid": list(range(len(spans))),
+            "start": [s.period.start for s in spans],
+            "end": [s.period.end for s in spans],
+            "complete_only": [s.complete_only for s in spans],
+        }).with_columns(pl.date_ranges("start", "end").alias(DATE_COLUMN)).explode(DATE_COLUMN)
+
+    def _evaluate_pooled(self, names: list[str], span_frame: pl.DataFrame) -> None:
+        """Medians over every row whose date falls in the period (not a median of daily medians, which is not
+        the period's median once a day holds more than one row, e.g. one row per MO documented that day).
+
+        A day with rows but no value is no observation (most days document no MO); a day the source does not have
+        at all is missing, listed as for other metrics, and blanks the week's month while it is incomplete.
+        """
+        rows = self.frame.select(DATE_COLUMN, *[_row_expression(self.decls[n], self.columns).alias(n)
+                                                for n in names])
+        present = pl.DataFrame({DATE_COLUMN: self.calendar_days, "__present": True})
+        joined = (span_frame.join(present, on=DATE_COLUMN, how="left")
+                  .join(rows, on=DATE_COLUMN, how="left", maintain_order="left"))
+        day = pl.col(DATE_COLUMN)
+        gap_day = pl.col("__present").is_null() & (day >= self.data_start)
+        gaps = day.filter(gap_day).n_unique()
+        listed = day.filter(gap_day & (day <= self.data_end)).unique().sort()
+        complete_only = pl.col("complete_only").first()
+        aggs = [pl.when((gaps > 0) & complete_only).then(None).otherwise(pl.col(n).median())
+                .cast(pl.Float64).alias(n) for n in names]
+        result = joined.group_by("pid", maintain_order=True).agg(*aggs, listed.alias("__missing")).sort("pid")
+        columns = result.to_dict(as_series=False)
+        keys = [s.key for s in self.spans]
+        missing = dict(zip(keys, columns["__missing"]))
+        for name in names:
+            self._values[name] = _Values(value=dict(zip(keys, columns[name])), missing=missing)
+
     def values(self, name: str) -> _Values:
         if name in self._values:
             return self._values[name]
@@ -329,6 +375,19 @@ class _Metrics:
             missing[key] = sorted({d for v in inputs for d in v.missing[key]})
         self._values[name] = _Values(value, missing)
         return self._values[name]
+
+    def is_additive(self, name: str) -> bool:
+        """Whether the metric adds up over time (a count or a sum, or sums and differences of such), so that a
+        month's value is about four weeks' worth; WOW/YOY/MOM lines never are."""
+        if name not in self.decls:
+            base, suffix = self.deck.resolve(name)
+            if suffix is not None:
+                return False
+            name = base
+        decl = self.decls[name]
+        if decl.kind == "function":
+            return decl.operation in ("sum", "difference") and all(self.is_additive(o.name) for o in decl.operands())
+        return decl.aggf in ("sum", "count")
 
     def info(self, name: str) -> MetricInfo:
         base, suffix = (name, None) if name in self.decls else self.deck.resolve(name)
@@ -464,11 +523,22 @@ class _Builder:
             show_prior_year=show_prior_year and suffix is None,
         )
 
-    def constant_target(self, value: float, like: MetricSeries) -> MetricSeries:
+    def constant_target(self, value: float, like: MetricSeries, months: list[date]) -> MetricSeries:
+        """A declared `target:` drawn on every point. For a count or sum it is the target of a week, so a month or
+        an MTD/QTD/YTD box gets it pro rata to its days (a weekly "1 gap quantified" is ~4.3 in a 30-day month);
+        averages, medians and ratios keep the same target in every period."""
+        if self.m.is_additive(like.name):
+            def scaled(period: P.Period) -> float:
+                return value * ((period.end - period.start).days + 1) / 7
+            monthly = [scaled(P.month_period(m.year, m.month)) for m in months]
+            box = {k: scaled(p) for k, p in self.cal.box_periods.items()}
+        else:
+            monthly = [value] * len(months)
+            box = {k: value for k in self.cal.box_periods}
         return MetricSeries(
             name=f"{like.name} target", legend="Target", line_style="target", info=like.info,
-            weekly_cy=[value] * 6, weekly_py=[None] * 6, monthly_cy=[value] * 12, monthly_py=[None] * 12,
-            boxes=[value, None, None, value, None, value, None, value, None], show_prior_year=False)
+            weekly_cy=[value] * 6, weekly_py=[None] * 6, monthly_cy=monthly, monthly_py=[None] * len(months),
+            boxes=[value, None, None, box["mtd"], None, box["qtd"], None, box["ytd"], None], show_prior_year=False)
 
     def graph(self, block: Block, number: int) -> GraphBlock:
         cal = self.cal
@@ -487,7 +557,7 @@ class _Builder:
             raise UserError(f"block {number} ('{block.title}') draws only a target line; it needs a metric too")
         primary = lines[0]
         if target is None and primary.info.target is not None:
-            target = self.constant_target(primary.info.target, primary)
+            target = self.constant_target(primary.info.target, primary, months)
         if target is None:
             target_name = self.m.target_metric(block)
             if target_name is not None:

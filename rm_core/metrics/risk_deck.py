@@ -22,7 +22,7 @@ from rm_core.metrics.dataload import DATE_COLUMN, load_csv, parse_dates
 from rm_core.metrics.deck import AGGREGATIONS, Deck, load_deck, parse_deck
 from rm_core.metrics.engine import compute_deck, last_complete_week_ending
 from rm_core.metrics.results import DeckResult
-from rm_core.metrics.sources import (DIMENSION_LABELS, DIMENSIONS, DRILL_SPECS, VALUE_COLUMNS, RiskData, daily_for,
+from rm_core.metrics.sources import (COLUMN_DESCRIPTIONS, DIMENSION_LABELS, DIMENSIONS, DRILL_SPECS, RiskData, daily_for,
                                      filter_rows, rows_behind)
 from rm_core.store.models import AuditEvent, HitLog
 
@@ -327,7 +327,7 @@ def drill_down(source: DeckSource, metric: str, week_ending: dt.date,
                 parts.append((column, "rule hits in the week, per rule (confirmed bad, false positive, precision)",
                               rows))
                 continue
-            parts.append((column, VALUE_COLUMNS.get(column, column), rows))
+            parts.append((column, COLUMN_DESCRIPTIONS.get(column, column), rows))
     else:
         rows = filter_rows(source.frame, filters).filter(pl.col(DATE_COLUMN).is_between(week_start, week_ending))
         keep = [DATE_COLUMN, *source.dimensions, *[c for c in columns if c in rows.columns]]

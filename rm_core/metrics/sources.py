@@ -3,7 +3,9 @@
 `build_risk_data` reads MOs, rules (with the current hit log), requests, gaps and SOPs once and lays them out as
 rows of (Date, site, team, abuse_type, value columns…). Every value column adds up across rows of the same day —
 events are counted on their day, stocks (requests open at the end of a day) are counted on every day they hold
-— so a filter on any dimension followed by `daily_for` (sum per day) recomputes every metric exactly.
+— so a filter on any dimension followed by `daily_for` (sum per day) recomputes every metric exactly. Durations
+whose median the deck reports (days to identify an MO) cannot be summed: they stay one row per record in
+`samples`, and `daily_for` appends the rows the filters keep beside the day's sums.
 
 A dimension that does not apply to a source (abuse type for SOP parity) is null, and a filter on it keeps
 those rows: filtering on an abuse type does not blank SOP parity. The `team` dimension is the team involved:
@@ -40,9 +42,7 @@ SOP_TEAM_SITES = {"RM India": "India", "RM Costa Rica": "Costa Rica"}
 # column -> what it counts (the drill-down and the deck's descriptions read this)
 VALUE_COLUMNS: dict[str, str] = {
     "mos_documented": "MOs documented that day",
-    "identification_days": "days from first signal (first seen) to documented, summed over the MOs documented",
     "mos_mitigated": "MOs mitigated that day",
-    "mitigation_days": "days from documented to mitigated, summed over the MOs mitigated",
     "mos_known": "documented MOs not retired, at the end of the day",
     "mos_actioned": "documented MOs not retired that are actioned (a live covering rule, or mitigated) at the end "
                     "of the day",
@@ -64,6 +64,13 @@ VALUE_COLUMNS: dict[str, str] = {
     "sop_cells_live": "SOP × team cells live on the SOP's current version (at the end of the day)",
     "analyst_hours_saved": "analyst hours saved by AI assist (demo series: no source table yet)",
 }
+
+# column -> what one row holds: one value per record, never summed (medians are taken over these rows)
+SAMPLE_COLUMNS: dict[str, str] = {
+    "identification_days": "days from first signal (first seen) to documented, one row per MO documented that day",
+    "mitigation_days": "days from documented to mitigated, one row per MO mitigated that day",
+}
+COLUMN_DESCRIPTIONS = {**VALUE_COLUMNS, **SAMPLE_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -118,12 +125,15 @@ class RiskData:
 
     `daily`: Date, site, team, abuse_type (String, null = does not apply), then the VALUE_COLUMNS (Float64).
     `start`/`end`: the calendar the frame covers (every day between counts, even without rows).
+    `samples`: Date, the dimensions and the SAMPLE_COLUMNS, one row per record (a value column null where the
+    row is about another one).
     """
 
     daily: pl.DataFrame
     records: dict[str, pl.DataFrame]
     start: dt.date
     end: dt.date
+    samples: pl.DataFrame = field(default_factory=pl.DataFrame)
     options: dict[str, list[str]] = field(default_factory=dict)
     unavailable: frozenset[str] = frozenset()  # value columns no source fills here (shown as 0, but not charted)
 
@@ -148,12 +158,21 @@ def filter_rows(frame: pl.DataFrame, filters: dict[str, list[str]] | None) -> pl
 
 
 def daily_for(data: RiskData, filters: dict[str, list[str]] | None = None) -> pl.DataFrame:
-    """One row per calendar day: every value column summed over the rows the filters keep (0 when none)."""
+    """One row per calendar day with every value column summed over the rows the filters keep (0 when none),
+    followed on the same day by the sample rows the filters keep (value columns null there, sample columns null
+    on the day's sum row)."""
     values = [c for c in data.daily.columns if c not in (DATE_COLUMN, *DIMENSIONS)]
     rows = filter_rows(data.daily, filters)
     summed = rows.group_by(DATE_COLUMN).agg([pl.col(c).sum() for c in values])
-    return (pl.DataFrame({DATE_COLUMN: data.calendar()}).join(summed, on=DATE_COLUMN, how="left")
-            .with_columns([pl.col(c).fill_null(0.0).cast(pl.Float64) for c in values]).sort(DATE_COLUMN))
+    frame = (pl.DataFrame({DATE_COLUMN: data.calendar()}).join(summed, on=DATE_COLUMN, how="left")
+             .with_columns([pl.col(c).fill_null(0.0).cast(pl.Float64) for c in values]))
+    samples = [c for c in SAMPLE_COLUMNS if c in data.samples.columns]
+    if samples:
+        kept = filter_rows(data.samples, filters).select(DATE_COLUMN, *samples)
+        frame = pl.concat([frame.with_columns([pl.lit(None, pl.Float64).alias(c) for c in samples]),
+                           kept.select(DATE_COLUMN, *[pl.lit(None, pl.Float64).alias(c) for c in values],
+                                       *samples)], how="vertical")
+    return frame.sort(DATE_COLUMN, maintain_order=True)
 
 
 def rows_behind(data: RiskData, column: str, week_ending: dt.date,
@@ -254,11 +273,19 @@ def _mo_daily(mos: pl.DataFrame, first: dt.date, last: dt.date) -> list[pl.DataF
         _stock(live, "actioned_at", None, "mos_actioned", first, last),
         _events(mos, "documented_at", {
             "mos_documented": pl.lit(1),
-            "identification_days": pl.col("identification_days").fill_null(0),
             "mos_ai_assisted": (pl.col("source") == "AI assist").cast(pl.Int64)}),
-        _events(mos, "mitigated_at", {
-            "mos_mitigated": pl.lit(1), "mitigation_days": pl.col("mitigation_days").fill_null(0)}),
+        _events(mos, "mitigated_at", {"mos_mitigated": pl.lit(1)}),
     ]
+
+
+def _mo_samples(mos: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
+    """One row per MO documented (its identification days) and per MO mitigated (its mitigation days)."""
+    parts = [mos.filter(pl.col(on).is_not_null() & pl.col(column).is_not_null())
+             .select(pl.col(on).alias(DATE_COLUMN), *DIMENSIONS, pl.col(column).cast(pl.Float64))
+             for on, column in (("documented_at", "identification_days"), ("mitigated_at", "mitigation_days"))]
+    return (pl.concat(parts, how="diagonal").filter(pl.col(DATE_COLUMN).is_between(first, last))
+            .select(DATE_COLUMN, *[pl.col(d).cast(pl.String) for d in DIMENSIONS], *SAMPLE_COLUMNS)
+            .sort(DATE_COLUMN, *DIMENSIONS, nulls_last=True))
 
 
 def _rule_dims(session: Session, mos: pl.DataFrame) -> pl.DataFrame:
@@ -481,7 +508,7 @@ def build_risk_data(session: Session, *, end: dt.date | None = None, days: int =
                                       "live_date", "from", "live_from"),
     }
     return RiskData(daily=daily, records=records, start=first, end=last, options=options,
-                    unavailable=frozenset(missing))
+                    unavailable=frozenset(missing), samples=_mo_samples(mos, first, last))
 
 
 def load_risk_data(end: dt.date | None = None) -> RiskData:

@@ -37,7 +37,7 @@ def seed_risk_world(settings) -> None:
     hits = _hits(Path(settings.home))
     with write_session() as s:
         s.add(DemoMeta(key="demo.anchor", value=WEEK.isoformat()))
-        # identification days in the week: MO-1 30, MO-2 10, MO-3 60 -> mean 33.3; India 20; account takeover 45
+        # identification days in the week: MO-1 30, MO-2 10, MO-3 60 -> median 30 (mean 33.3); India 20; account takeover 45
         s.add_all([
             MO(id="MO-1", title="ATO via SIM swap", site="India", abuse_family="account takeover", status="active",
                first_seen=D(2026, 10, 17), documented_at=D(2026, 11, 16)),

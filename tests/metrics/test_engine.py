@@ -61,6 +61,36 @@ def test_each_aggregation_summarises_the_days_of_a_week(aggf, week_value):
     assert graph(result).weekly_cy[-1] == week_value  # 9 … 15 March
 
 
+def test_a_median_is_taken_over_the_rows_of_the_period_not_over_daily_medians():
+    # one row per MO documented: Monday 10 March two MOs (10 and 20 days), Wednesday one (30), Friday one (90)
+    rows = pl.DataFrame({"Date": days() + [date(2025, 3, 10), date(2025, 3, 12), date(2025, 3, 14)],
+                         "team": ["sum row"] * len(days()) + ["IN", "CR", "IN"],
+                         "days_to_document": [None] * len(days()) + [20.0, 30.0, 90.0]},
+                        schema_overrides={"days_to_document": pl.Float64})
+    rows = pl.concat([rows, pl.DataFrame({"Date": [date(2025, 3, 10)], "team": ["CR"],
+                                          "days_to_document": [10.0]})])
+    metrics = {"Speed": {"column": "days_to_document", "aggf": "median"},
+               "SpeedIN": {"filter": {"base_column": "days_to_document", "query": "team == 'IN'"}, "aggf": "median"}}
+    result = compute_deck(deck(metrics, week_ending="2025-03-15"), rows)
+    speed = graph(result, "Speed")
+    # the week's MOs: 10, 20, 30, 90 -> 25 (the median of the daily medians 15, 30, 90 would say 30)
+    assert speed.weekly_cy[-1] == 25.0
+    assert speed.weekly_cy[:5] == [None] * 5  # no MO documented: no observation, not 0
+    assert speed.primary.missing_days == []   # rows without a value are not missing days
+    assert speed.boxes[3] == 25.0             # MTD: the same four MOs
+    assert graph(result, "SpeedIN").weekly_cy[-1] == 55.0  # IN only: 20 and 90
+
+
+def test_a_median_lists_a_day_the_data_does_not_have_and_blanks_the_unfinished_month():
+    data = frame(v=lambda d: float(d.day)).filter(pl.col("Date") != date(2025, 3, 12))
+    result = compute_deck(deck({"M": {"column": "v", "aggf": "median"}}, week_ending="2025-03-15",
+                               x_axis_monthly_display="fiscal_year"), data)
+    g = graph(result)
+    assert g.weekly_cy[-1] == 12.0  # 9, 10, 11, 13, 14, 15
+    assert g.primary.missing_days == [date(2025, 3, 12)]
+    assert g.monthly_cy[2] is None and g.monthly_cy[1] == 14.5  # March incomplete; February: days 1..28
+
+
 def test_a_filter_metric_aggregates_only_the_matching_rows_of_each_day():
     ds = days()
     rows = pl.DataFrame({"Date": ds + ds, "country": ["US"] * len(ds) + ["UK"] * len(ds),
@@ -239,6 +269,23 @@ def test_targets_come_from_the_declared_target_else_a_target_column_and_set_rag(
     assert orders_block.target.monthly_cy[-1] == 25.0 * 28
     assert orders_block.primary.rag == "red"  # 140 against 175, more than 5% short
     assert rate_block.target.weekly_cy == [21.0] * 6 and rate_block.primary.rag == "green"
+
+
+def test_a_declared_target_of_a_count_is_a_weekly_one_taken_pro_rata_for_months_and_boxes():
+    metrics = {"Orders": {"column": "orders", "aggf": "sum", "target": 70.0},
+               "Both": {"function": {"sum": [{"metric": {"name": "Orders"}}, {"metric": {"name": "Orders"}}]},
+                        "target": 7.0},
+               "Share": {"function": {"divide": [{"metric": {"name": "Orders"}}, {"metric": {"name": "Orders"}}]},
+                         "target": 0.5},
+               "Avg": {"column": "orders", "aggf": "mean", "target": 21.0}}
+    result = compute_deck(deck(metrics, week_ending="2025-03-15"), frame(orders=orders))
+    target = graph(result, "Orders").target
+    assert target.weekly_cy == [70.0] * 6
+    assert target.monthly_cy[-1] == 280.0 and target.monthly_cy[-2] == 310.0  # February (28 days), January (31)
+    assert target.boxes[3] == 150.0 and target.boxes[7] == 740.0  # MTD 1–15 March; YTD 74 days
+    assert graph(result, "Both").target.monthly_cy[-1] == 28.0  # a sum of counts adds up too
+    assert graph(result, "Share").target.monthly_cy == [0.5] * 12  # a ratio keeps its target in every period
+    assert graph(result, "Avg").target.boxes[3] == 21.0 and graph(result, "Avg").target.monthly_cy[0] == 21.0
 
 
 def test_rag_reads_thresholds_in_the_metric_direction():

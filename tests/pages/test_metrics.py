@@ -29,12 +29,12 @@ def test_the_deck_shows_every_section_and_metric_in_deck_order_for_the_last_comp
     assert [h.value for h in at.header] == ["MO lifecycle", "Rule portfolio", "Partner requests and escalations",
                                             "Upstream gaps", "SOP parity", "AI ROI"]
     titles = [s.value for s in at.subheader]
-    assert titles[:3] == ["MO identification speed (days) :green-badge[Green]",  # 33.3 days, target 35
+    assert titles[:3] == ["MO identification speed (days) :green-badge[Green]",  # median 30 days, target 35
                           "MO mitigation time (days) :green-badge[Green]",  # 88 days, target 100
                           "Share of MOs actioned :red-badge[Red]"]  # 50%, red below 60%
     rows = _box_rows(at)
     assert len(rows) == 16
-    assert "| 33.3 days |" in rows[0]  # identification speed, all sites
+    assert "| 30 days |" in rows[0]  # median identification speed, all sites
     assert "| 50.0% |" in rows[2]  # share of MOs actioned
     assert "| 60.0% | +2,000 bps |" in rows[-2]  # SOP parity: a rate, compared in basis points
 

@@ -89,7 +89,7 @@ def test_the_pdf_opens_and_holds_the_metrics_table(world):
     assert pdf.startswith(b"%PDF")
     assert "Metrics" in text and "LastWk" in text and "Target" in text
     assert "Rule portfolio precision" in text and "MO identification speed" in text
-    assert "33.3 days" in text
+    assert "30 days" in text  # the median identification speed of the week
 
 
 def test_the_cli_writes_the_flash_report_for_a_week(world, tmp_path, capsys):
