@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages._ui import current_actor, empty_state
+from pages._ui import act, current_actor, empty_state, show_flash
 from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.metrics import BOX_LABELS
@@ -27,7 +27,6 @@ from rm_core.text import md_escape
 RISK, UPLOAD, PICK, SAVED = "Risk Mining deck", "My deck + CSV", "Pick columns from a CSV", "Saved decks"
 RAG_BADGE = {"red": ("Red", "red"), "amber": ("Amber", "orange"), "green": ("Green", "green")}
 RAG_ICON = {"red": "🔴 Red", "amber": "🟠 Amber", "green": "🟢 Green"}
-FLASH = "metrics-flash"
 
 actor = current_actor()
 editable = can(actor, "metrics.edit")
@@ -92,17 +91,6 @@ def _flash_report(_result, key: str, week: dt.date, filters: tuple, version: int
     return build_flash(_result, scope=scope_text(dict(filters), dict(labels)))
 
 
-def act(fn, *args, success: str | None = None, **kwargs):
-    """Run a service from a callback; its outcome shows on the run that follows."""
-    try:
-        fn(*args, **kwargs)
-    except UserError as exc:
-        ss[FLASH] = ("error", str(exc))
-        return
-    if success:
-        ss[FLASH] = ("success", success)
-
-
 # --- choosing the source ----------------------------------------------------------------------------------------
 
 st.title("Metrics (WBR)")
@@ -110,9 +98,7 @@ st.caption("The weekly business review: every metric as a 6/12 chart (six traili
            "year dashed, target ◆), its boxes (last week, month, quarter and year to date, each with its change) "
            "and its status. Rates compare in basis points, counts in %. Same layout every week.")
 
-item = ss.pop(FLASH, None)
-if item:
-    (st.error if item[0] == "error" else st.success)(md_escape(item[1]))  # may quote what the user typed
+show_flash()
 
 saved = saved_decks(settings.home)
 mode = st.radio("Data", (RISK, UPLOAD, PICK, SAVED) if saved else (RISK, UPLOAD, PICK), horizontal=True,
