@@ -117,3 +117,39 @@ def show_flash(box=None) -> None:
 def flash(kind: str, message: str) -> None:
     """Queue a message ("error" or "success") for `show_flash` on the next run."""
     st.session_state[_FLASH] = (kind, message)
+
+
+def import_export_tab(noun: str, *, key: str, has_rows: bool, export: Callable[[], str], columns: str,
+                      import_fn: Callable[..., Any], actor: Actor, editable: bool,
+                      template: Any = None) -> None:
+    """The Import / export tab of a tracker page: a CSV of every `noun` (written on demand: formula cells are
+    neutralised by the service), the import's column list, an optional template, and the upload (editors only;
+    the service validates the whole file and writes nothing when any row is invalid)."""
+    st.subheader("Export")
+    if not has_rows:
+        empty_state("Nothing to export yet.")
+    else:
+        if st.button(f"Prepare CSV of all {noun}", key=f"export-{key}-prepare", icon=":material/table:"):
+            with st.spinner("Writing the CSV…"):
+                st.session_state[f"export-{key}-csv"] = export()
+        if st.session_state.get(f"export-{key}-csv"):
+            st.download_button(f"Download {noun} (CSV)", st.session_state[f"export-{key}-csv"].encode("utf-8"),
+                               file_name=f"{key}.csv", mime="text/csv", icon=":material/download:",
+                               key=f"export-{key}", on_click="ignore")
+    st.subheader("Import")
+    st.caption(f"{columns} If any row is invalid nothing is imported, and every problem is listed by row and field.")
+    if template is not None:
+        csv_download("Download a template", template, f"{key}_template.csv", key=f"template-{key}")
+    if not editable:
+        st.caption("Importing needs the editor role.")
+        return
+    st.file_uploader(f"{noun.capitalize()} CSV", type=["csv"], key=f"import-{key}-file")
+
+    def _import() -> None:
+        upload = st.session_state.get(f"import-{key}-file")  # the file as it is now, not as the last run saw it
+        if upload is None:
+            flash("error", "Choose a CSV file first.")
+            return
+        act(import_fn, actor, upload.getvalue(), upload.name, success=lambda r: f"Imported {r.count} {noun}.")
+
+    st.button("Import", on_click=_import, key=f"import-{key}-go", icon=":material/upload:")

@@ -5,7 +5,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, flash, show_flash
+from pages._ui import act, current_actor, empty_state, import_export_tab, show_flash
 from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
@@ -84,12 +84,6 @@ def _measure(gap_id: str) -> None:
     act(record_measured_impact, actor, gap_id, accounts=ss.get(f"mi-acc-{gap_id}"), usd=ss.get(f"mi-usd-{gap_id}"),
         note=ss.get(f"mi-note-{gap_id}", ""), success=f"Measured impact of {gap_id} saved.")
 
-
-def _import(upload) -> None:
-    if upload is None:
-        flash("error", "Choose a CSV file first.")
-        return
-    act(import_gaps, actor, upload.getvalue(), upload.name, success=lambda r: f"Imported {r.count} gaps.")
 
 
 # --- layout ---------------------------------------------------------------------------------------------------
@@ -268,21 +262,10 @@ with tab_update:
                         st.button("Save measured impact", on_click=_measure, args=(g.id,), key=f"mi-go-{g.id}")
 
 with tab_io:
-    st.subheader("Export")
-    if gaps.is_empty():
-        empty_state("Nothing to export yet.")
-    else:
-        if st.button("Prepare CSV of all gaps", key="export-gaps-prepare", icon=":material/table:"):
-            st.session_state["export-gaps-csv"] = export_table("gaps")
-        if st.session_state.get("export-gaps-csv"):
-            st.download_button("Download gaps (CSV)", st.session_state["export-gaps-csv"].encode("utf-8"),
-                               file_name="gaps.csv", mime="text/csv", icon=":material/download:", key="export-gaps",
-                               on_click="ignore")
-    st.subheader("Import")
-    st.caption("Columns: title, owning_team (required); id, missing, status, identified_at, quantified_at, "
-               "accepted_at, started_at, closed_at, impact_accounts, impact_usd, impact_method, rejected_reason, "
-               "initiative_id, measured_accounts, measured_usd, measured_note, evidence_requests, evidence_mos "
-               "(ids separated by ';'). Any invalid row means nothing is imported.")
-    if editable:
-        upload = st.file_uploader("Gaps CSV", type=["csv"], key="import-gaps-file")
-        st.button("Import", on_click=_import, args=(upload,), key="import-gaps-go", icon=":material/upload:")
+    import_export_tab(
+        "gaps", key="gaps", has_rows=not gaps.is_empty(), export=lambda: export_table("gaps"),
+        columns="Columns: title, owning_team (required); id, missing, status, identified_at, quantified_at, "
+                "accepted_at, started_at, closed_at, impact_accounts, impact_usd, impact_method, rejected_reason, "
+                "initiative_id, measured_accounts, measured_usd, measured_note, evidence_requests, evidence_mos "
+                "(ids separated by ';').",
+        import_fn=import_gaps, actor=actor, editable=editable)

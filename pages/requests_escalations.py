@@ -8,7 +8,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, csv_download, current_actor, empty_state, flash, show_flash
+from pages._ui import act, current_actor, empty_state, import_export_tab, show_flash
 from rm_core.charts import RAG_COLOURS
 from rm_core.errors import UserError
 from rm_core.identity import can
@@ -81,13 +81,6 @@ def _link(request_id: str) -> None:
     act(link_request, actor, request_id, mo_id=ss.get(f"u-mo-{request_id}", ""),
         gap_id=ss.get(f"u-gap-{request_id}", ""), success=f"Links of {request_id} saved.")
 
-
-def _import(upload) -> None:
-    if upload is None:
-        flash("error", "Choose a CSV file first.")
-        return
-    act(import_requests, actor, upload.getvalue(), upload.name, sla_table=load_sla_table(settings.home),
-        success=lambda r: f"Imported {r.count} requests from {md_escape(r.file)}.")
 
 
 # --- layout ---------------------------------------------------------------------------------------------------
@@ -305,25 +298,12 @@ with tab_update:
                     st.button("Save links", on_click=_link, args=(r.id,), key=f"u-link-{r.id}")
 
 with tab_io:
-    st.subheader("Export")
-    if requests.is_empty():
-        empty_state("Nothing to export yet.")
-    else:
-        if st.button("Prepare CSV of all requests", key="export-prepare", icon=":material/table:"):
-            with st.spinner("Writing the CSV…"):
-                st.session_state["export-csv"] = export_table("requests")
-        if st.session_state.get("export-csv"):
-            st.download_button("Download requests (CSV)", st.session_state["export-csv"].encode("utf-8"),
-                               file_name="requests.csv", mime="text/csv", icon=":material/download:",
-                               key="export-requests", on_click="ignore")
-    st.subheader("Import")
-    st.caption("Columns: kind, title, requester_team (required); id, description, priority, owner, site, status, "
-               "opened_at, sla_due, resolved_at, closed_at, root_cause_category, root_cause_note, mo_id, gap_id. "
-               "If any row is invalid nothing is imported, and every problem is listed by row and field.")
-    csv_download("Download a template", pl.DataFrame({
-        "kind": ["partner_request"], "title": ["Sellers with forged utility bills in DE"],
-        "requester_team": ["BRP EU"], "priority": ["P2"], "owner": ["priya"], "site": ["India"],
-        "status": ["new"], "opened_at": ["2026-03-02 09:00"]}), "requests_template.csv", key="template")
-    if editable:
-        upload = st.file_uploader("Requests CSV", type=["csv"], key="import-file")
-        st.button("Import", on_click=_import, args=(upload,), key="import-go", icon=":material/upload:")
+    import_export_tab(
+        "requests", key="requests", has_rows=not requests.is_empty(), export=lambda: export_table("requests"),
+        columns="Columns: kind, title, requester_team (required); id, description, priority, owner, site, status, "
+                "opened_at, sla_due, resolved_at, closed_at, root_cause_category, root_cause_note, mo_id, gap_id.",
+        import_fn=import_requests, actor=actor, editable=editable,
+        template=pl.DataFrame({
+            "kind": ["partner_request"], "title": ["Sellers with forged utility bills in DE"],
+            "requester_team": ["BRP EU"], "priority": ["P2"], "owner": ["priya"], "site": ["India"],
+            "status": ["new"], "opened_at": ["2026-03-02 09:00"]}))

@@ -7,11 +7,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, flash, show_flash
+from pages._ui import act, current_actor, empty_state, import_export_tab, show_flash
 from rm_core.charts import RAG_COLOURS
-from rm_core.errors import UserError
 from rm_core.identity import can
-from rm_core.text import md_escape
 from rm_core.trackers import import_sops, register_sop, revise_sop, set_rollout
 from rm_core.trackers.page_data import current_sops, export_table
 from rm_core.trackers.sops import (PARITY_LABELS, PARITY_STATES, ROLLOUT_LABELS, ROLLOUT_STATUSES, TEAMS,
@@ -50,12 +48,6 @@ def _rollout(sop_id: str) -> None:
         version=ss.get(f"ro-version-{sop_id}") or None, planned_date=ss.get(f"ro-planned-{sop_id}"),
         success=f"Rollout of {sop_id} saved.")
 
-
-def _import(upload) -> None:
-    if upload is None:
-        flash("error", "Choose a CSV file first.")
-        return
-    act(import_sops, actor, upload.getvalue(), upload.name, success=lambda r: f"Imported {r.count} SOPs.")
 
 
 st.title("SOPs")
@@ -192,16 +184,8 @@ with tab_edit:
         st.button("Register SOP", type="primary", on_click=_register, key="s-submit", icon=":material/add:")
 
 with tab_io:
-    st.subheader("Export")
-    if sops.is_empty():
-        empty_state("Nothing to export yet.")
-    else:
-        st.download_button("Download SOPs and rollouts (CSV)", export_table("sops").encode("utf-8"),
-                           file_name="sops.csv", mime="text/csv", icon=":material/download:", key="export-sops")
-    st.subheader("Import")
-    st.caption("One row per SOP and team. Columns: title (required); id, version, owner, last_review, next_review, "
-               "team, rollout_status, rollout_version, planned_date, live_date. Any invalid row means nothing is "
-               "imported.")
-    if editable:
-        upload = st.file_uploader("SOPs CSV", type=["csv"], key="import-sops-file")
-        st.button("Import", on_click=_import, args=(upload,), key="import-sops-go", icon=":material/upload:")
+    import_export_tab(
+        "SOPs", key="sops", has_rows=not sops.is_empty(), export=lambda: export_table("sops"),
+        columns="One row per SOP and team. Columns: title (required); id, version, owner, last_review, "
+                "next_review, team, rollout_status, rollout_version, planned_date, live_date.",
+        import_fn=import_sops, actor=actor, editable=editable)

@@ -108,3 +108,33 @@ def test_gaps_and_sops_pages_open_with_their_charts(served_app, page):
     assert_no_exception(page)
     page.locator('[data-testid="stVegaLiteChart"]').filter(visible=True).first.wait_for(state="visible")
     shot(page, "trackers-sop-parity")
+
+
+def test_a_gaps_csv_with_a_bad_row_imports_nothing_then_the_fixed_file_imports(served_app, page, tmp_path):
+    open_page(page, served_app, "gaps")
+    assert_no_exception(page)
+    open_before = count(page, "Open gaps")
+    tab(page, "Import / export")
+    bad = tmp_path / "gaps.csv"
+    bad.write_text("title,owning_team,status\nNo device id on mobile,Engineering,identified\n"
+                   "Refund codes hidden,Product,sideways\n", encoding="utf-8")
+    upload = page.locator('[data-testid="stFileUploader"] input[type="file"]').first
+    upload.set_input_files(str(bad))
+    expect(page.get_by_role("region", name="Gaps CSV")).to_contain_text("gaps.csv")
+    wait_for_app(page)
+    click(page, "Import")
+    error = page.locator('[data-testid="stAlertContentError"]').first
+    expect(error).to_contain_text("row 3")  # the header is row 1, as a spreadsheet numbers it
+    expect(error).to_contain_text("status")
+    assert count(page, "Open gaps") == open_before  # nothing written
+
+    fixed = tmp_path / "gaps-fixed.csv"
+    fixed.write_text("title,owning_team,status\nNo device id on mobile,Engineering,identified\n"
+                     "Refund codes hidden,Product,identified\n", encoding="utf-8")
+    upload.set_input_files(str(fixed))
+    expect(page.get_by_role("region", name="Gaps CSV")).to_contain_text("gaps-fixed.csv")
+    wait_for_app(page)
+    click(page, "Import")
+    expect(page.get_by_text("Imported 2 gaps.")).to_be_visible()
+    assert count(page, "Open gaps") == open_before + 2
+    assert_no_exception(page)

@@ -69,3 +69,27 @@ def test_quantifying_from_the_page_moves_the_gap_to_quantified(state, admin):
     assert not at.exception
     g = get_gap(gap.id).gap
     assert (g.status, g.impact_accounts, g.impact_usd) == ("quantified", 12, 3400.0)
+
+
+def test_the_export_is_written_on_demand_and_neutralises_formula_cells(state, admin):
+    record_gap(admin, title="=HYPERLINK(\"http://x\")", owning_team="ML")
+    at = app_test(PAGE).run()
+    assert not any(b.label == "Download gaps (CSV)" for b in at.get("download_button"))  # nothing written yet
+    at.button(key="export-gaps-prepare").click().run()
+    assert not at.exception
+    csv = at.session_state["export-gaps-csv"]
+    assert "'=HYPERLINK" in csv and "\n=HYPERLINK" not in csv and ",=HYPERLINK" not in csv
+    assert any(b.label == "Download gaps (CSV)" for b in at.get("download_button"))
+
+
+def test_a_viewer_gets_the_export_but_no_import(state, admin):
+    from rm_core.identity import Actor
+
+    _seed(admin)
+    at = app_test(PAGE)
+    at.session_state["actor"] = Actor("vic", "viewer")
+    at.run()
+    assert not at.exception
+    assert any("needs the editor role" in c.value for c in at.caption)
+    assert not at.button(key="export-gaps-prepare").disabled
+    assert "import-gaps-go" not in [b.key for b in at.button]
