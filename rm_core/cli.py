@@ -9,6 +9,7 @@ import argparse
 import importlib
 import logging
 import sys
+from pathlib import Path
 
 from rm_core.errors import UserError
 
@@ -24,6 +25,27 @@ DOMAIN_CLIS = (
     "rm_core.roadmap.cli",
     "rm_core.trackers.cli",
 )
+
+
+def write_output(data: str | bytes, out: Path | str | None, what: str = "") -> None:
+    """A command's result to `out` (written whole to a temporary file, then moved into place, so a failure never
+    leaves half a file) and a one-line receipt on stderr, or to stdout when no file is named."""
+    if out is None or str(out) == "-":
+        sys.stdout.write(data.decode("utf-8") if isinstance(data, bytes) else data)
+        return
+    path = Path(out)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "Is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(payload)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"Cannot write {path}: {exc.strerror or exc}") from None
+    print(f"Wrote {what + ' to ' if what else ''}{path} ({len(payload):,} bytes).", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,8 +17,17 @@ def test_an_output_path_that_is_a_folder_is_a_message_not_a_traceback(state, tmp
     folder.mkdir()
     assert main(["roadmap", "export", "--format", "md", "--out", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {folder}: Is a directory")
-    assert "Traceback" not in err
+    assert err.startswith(f"error: Cannot write {folder}: Is a directory")
+    assert "Traceback" not in err and not list(tmp_path.glob(".*.partial"))  # no partial file left behind
+
+
+def test_an_output_file_is_written_whole_with_a_receipt(state, tmp_path, capsys):
+    resolve_actor("tester")
+    out = tmp_path / "deep" / "roadmap.md"
+    assert main(["roadmap", "export", "--format", "md", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("# ")
+    assert capsys.readouterr().err.startswith(f"Wrote {out} (")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["roadmap.md"]
 
 
 def test_importing_gaps_from_a_folder_names_the_folder(state, tmp_path, capsys):

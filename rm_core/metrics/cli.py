@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from rm_core.cli import write_output
 
 
 def register(subparsers) -> None:
@@ -40,9 +41,5 @@ def run_wbr(args: argparse.Namespace) -> int:
         text = deck_markdown(result)
     else:
         text = deck_html(result)
-    if args.out:
-        with open(args.out, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
+    write_output(text if args.out or text.endswith("\n") else text + "\n", args.out, f"the {args.format} deck")
     return 0

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 from pathlib import Path
 
 from rm_core.errors import UserError
+from rm_core.cli import write_output
 
 FORMATS = ("md", "html", "pdf")
 
@@ -45,14 +45,5 @@ def run_flash(args: argparse.Namespace) -> int:
     filters = {k: v for k, v in (("site", args.site), ("team", args.team), ("abuse_type", args.abuse_type)) if v}
     report = flash_for_week(args.week_ending, filters)
     data = render_flash(report, args.format)
-    if args.out is None:
-        sys.stdout.write(data.decode("utf-8"))
-        return 0
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(data)
-    except OSError as exc:
-        raise UserError(f"Cannot write {args.out}: {exc.strerror}") from None
-    print(f"Wrote the flash report for the week ending {report.week_ending:%d %b %Y} to {args.out} "
-          f"({len(data):,} bytes)", file=sys.stderr)
+    write_output(data, args.out, f"the flash report for the week ending {report.week_ending:%d %b %Y}")
     return 0

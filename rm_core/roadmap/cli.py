@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rm_core.errors import UserError
+from rm_core.cli import write_output
 
 EXPORT_FORMATS = ("csv", "md", "html", "png", "svg")
 
@@ -182,11 +183,7 @@ def _export(args) -> int:
         text = export.one_pager_markdown(plan, today=today, baseline_name=args.baseline, moves=moves, scope=scope)
     else:
         text = export.one_pager_html(plan, today=today, baseline_name=args.baseline, moves=moves, scope=scope)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-        print(f"Wrote {args.out}.", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.out)
     return 0
 
 

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from rm_core.cli import write_output
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("trackers", help="requests and escalations, upstream gaps, SOPs")
@@ -144,11 +146,7 @@ def _export(args: argparse.Namespace) -> int:
     from rm_core.trackers.export import export_csv
     with read_session() as s:
         text = export_csv(s, args.what)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-        print(f"Wrote {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.out, args.what)
     return 0
 
 

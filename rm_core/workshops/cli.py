@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
+
+from rm_core.cli import write_output
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,11 +64,7 @@ def _export(args) -> int:
 
     sm = summary(find_session(args.session).id)
     text = {"md": to_markdown, "html": to_html, "csv": ideas_csv}[args.format](sm)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    write_output(text, args.output)
     return 0
 
 
