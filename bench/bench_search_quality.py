@@ -1,22 +1,22 @@
 """MO search quality on tests/mos/eval: recall@5, MRR@10, nDCG@10 for keyword only, dense only and fused, per
-corpus and query type, plus the known / related / new verdict accuracy of "is this a known MO?".
+corpus and query type, plus the known / related / new verdict accuracy of "is this a known MO?" (overall and per
+kind: short queries, notes, no-match), and a cross-corpus check of both: every weight and threshold re-tuned on one
+corpus only and scored on the other (seller -> MITRE F3 and back), to show what a held-out set can expect.
 
 Corpora: our 44 seller-integrity MOs (tests/mos/eval/seller_corpus.jsonl) and the 123 public MITRE F3 records
 (read from ../shared/data/mitre-f3 at run time, or RM_F3_CORPUS). Runs in ~1 minute on 2 cores.
 
-Run: .venv/bin/python bench/bench_search_quality.py [--json]
+Run: .venv/bin/python bench/bench_search_quality.py [--json] [--no-split]
 """
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,46 +24,115 @@ sys.path.insert(0, str(ROOT / "tests" / "mos" / "eval"))
 
 import evalset  # noqa: E402
 from rm_core.mos.embeddings import MiniLMEmbeddings  # noqa: E402
-from rm_core.mos.engine import MOSearchEngine  # noqa: E402
+from rm_core.mos.match import (COVERAGE_WEIGHT, KNOWN_AT, NOTES_DISCOUNT, RELATED_AT, match_signals,  # noqa: E402
+                               verdict_for)
+from rm_core.mos.search import KEYWORD_WEIGHTS, NOTES_RANK_K, NOTES_RANK_WEIGHT, fuse  # noqa: E402
 
 METHODS = ("keyword", "dense", "fused")
 KINDS = ("paraphrase", "keyword", "id", "notes")
 
-
-def metrics(ranking: list[str], relevant: set[str]) -> tuple[float, float, float]:
-    recall5 = len(set(ranking[:5]) & relevant) / len(relevant)
-    mrr = next((1 / (i + 1) for i, m in enumerate(ranking[:10]) if m in relevant), 0.0)
-    dcg = sum(1 / math.log2(i + 2) for i, m in enumerate(ranking[:10]) if m in relevant)
-    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), 10)))
-    return recall5, mrr, dcg / ideal
+metrics, build_engines = evalset.metrics, evalset.build_engines
+expected_verdict, verdict_group = evalset.expected_verdict, evalset.verdict_group
 
 
-def build_engines(model) -> dict[str, MOSearchEngine]:
-    engines = {}
-    for name, docs in (("seller", evalset.seller_docs()), ("f3", evalset.f3_docs())):
-        folder = Path(tempfile.mkdtemp(prefix=f"rm-quality-{name}-"))
-        engine = MOSearchEngine(SimpleNamespace(chroma_host=None, chroma_path=folder / "chroma",
-                                                embeddings="local"), embeddings=model)
-        engine.index(docs)
-        engines[name] = engine
-    return engines
+# -- cross-corpus check ------------------------------------------------------------------------------------------
+
+FUSION_GRID = {
+    "natural": [(wc, wb) for wc in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) for wb in (0.0, 0.05, 0.1, 0.2, 0.4, 0.8)],
+    "keyword": [(wc, wb) for wc in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) for wb in (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.2)],
+    "notes": [(w, k) for w in (1.0, 2.0, 3.0, 4.0) for k in (1.0, 2.0, 5.0, 10.0, 60.0)],
+}
+VERDICT_GRID = [(cw, nd) for cw in (0.25, 0.5, 0.75, 1.0) for nd in (0.0, 0.05, 0.1, 0.15)]
+
+
+def fusion_margin(items, qtype: str, weights) -> tuple[float, float]:
+    """(worst of fused - better single method over R@5/MRR/nDCG, mean fused) for queries of one fusion type."""
+    if not items:
+        return 0.0, 0.0
+    fused = [metrics([m for m, _ in fuse(ev.values(), qtype, {qtype: weights})][:10], rel) for ev, rel, _ in items]
+    singles = [x for _, _, x in items]
+    f = [sum(col) / len(col) for col in zip(*fused)]
+    d = [sum(s[0][i] for s in singles) / len(singles) for i in range(3)]
+    k = [sum(s[1][i] for s in singles) / len(singles) for i in range(3)]
+    return min(f[i] - max(d[i], k[i]) for i in range(3)), sum(f) / 3
+
+
+def plateau_middle(grid: list, score) -> Any:
+    """The middle (in grid order) of the settings that tie for the best score: a saturated corpus (every setting
+    scores 1.0) must not hand the first grid point to the other corpus."""
+    scored = [(score(p), p) for p in grid]
+    top = max(s for s, _ in scored)
+    tied = [p for s, p in scored if s == top]
+    return tied[len(tied) // 2]
+
+
+def cross_corpus_fusion(cache) -> dict:
+    """Per fusion type: weights tuned on one corpus (worst margin, then mean), scored on the other."""
+    out = {}
+    for qtype, grid in FUSION_GRID.items():
+        for train, test in (("seller", "f3"), ("f3", "seller")):
+            tr = [c for c in cache if c[0] == train and c[1] == qtype]
+            te = [c for c in cache if c[0] == test and c[1] == qtype]
+            best = plateau_middle(grid, lambda w: tuple(round(x, 6) for x in fusion_margin([c[2:] for c in tr],
+                                                                                             qtype, w)))
+            worst, mean = fusion_margin([c[2:] for c in te], qtype, best)
+            shipped = (NOTES_RANK_WEIGHT, NOTES_RANK_K) if qtype == "notes" else KEYWORD_WEIGHTS[qtype]
+            out[f"{qtype}: tuned on {train}, scored on {test}"] = {
+                "weights": best, "worst fused - best single": round(worst, 3), "mean fused": round(mean, 3),
+                "shipped weights on it": round(fusion_margin([c[2:] for c in te], qtype, shipped)[0], 3)}
+    return out
+
+
+def strength(signals, cw: float, nd: float) -> float:
+    return signals.similarity + cw * signals.coverage - nd * signals.long_text
+
+
+def verdict_accuracy(rows, cw: float, nd: float, known_at: float) -> float:
+    if not rows:
+        return 0.0
+    related_at = known_at - (KNOWN_AT - RELATED_AT)
+    hits = 0
+    for expected, signals in rows:
+        s = strength(signals, cw, nd)
+        hits += expected == ("known" if s >= known_at else "related" if s >= related_at else "new")
+    return hits / len(rows)
+
+
+def cross_corpus_verdict(rows_by_corpus) -> dict:
+    """Coverage weight, notes discount and KNOWN_AT tuned on one corpus, accuracy on the other."""
+    out = {}
+    for train, test in (("seller", "f3"), ("f3", "seller")):
+        tr, te = rows_by_corpus[train], rows_by_corpus[test]
+        best = plateau_middle([(cw, nd, t / 100) for cw, nd in VERDICT_GRID for t in range(30, 71)],
+                              lambda p: round(verdict_accuracy(tr, *p), 6))
+        out[f"tuned on {train}, scored on {test}"] = {
+            "coverage weight, notes discount, known at": best,
+            "accuracy": round(verdict_accuracy(te, *best), 3),
+            "shipped on it": round(verdict_accuracy(te, COVERAGE_WEIGHT, NOTES_DISCOUNT, KNOWN_AT), 3)}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
+    parser.add_argument("--no-split", action="store_true", help="skip the cross-corpus (held-out) check")
     args = parser.parse_args()
     started = time.perf_counter()
     engines = build_engines(MiniLMEmbeddings())
     queries = evalset.queries()
 
     scores: dict[tuple[str, str, str], list[tuple[float, float, float]]] = defaultdict(list)
+    cache = []  # (corpus, fusion type, evidence, relevant, (dense metrics, keyword metrics)) for the split check
     for q in queries:
         if not q.relevant:
             continue
         for method in METHODS:
             hits = engines[q.corpus].search(q.query, k=10, where=q.where, method=method).hits
             scores[(q.corpus, q.kind, method)].append(metrics([h.mo_id for h in hits], set(q.relevant)))
+        if not args.no_split and not q.where:
+            evidence, qtype, _ = engines[q.corpus]._evidence(q.query, {}, 50)
+            cache.append((q.corpus, qtype, evidence, set(q.relevant),
+                          (scores[(q.corpus, q.kind, "dense")][-1], scores[(q.corpus, q.kind, "keyword")][-1])))
 
     report: dict = {"retrieval": {}, "verdict": {}}
     print(f"{'corpus':7} {'type':11} {'n':>3} | " + " | ".join(f"{m:^22}" for m in METHODS) + " | fused >= best?")
@@ -93,28 +162,49 @@ def main() -> None:
     # "is this a known MO?": notes have a labelled verdict; short queries: a true match means known, none new
     outcomes = Counter()
     by_group: dict[str, list[bool]] = defaultdict(list)
+    rows_by_corpus: dict[str, list] = defaultdict(list)
     nomatch_top = []
+    called: list[tuple[str, str, str]] = []
     for q in queries:
         if q.kind == "id":
             continue
-        expected = q.verdict or ("new" if q.kind == "nomatch" else "known")
-        result = engines[q.corpus].match(q.query)
-        outcomes[(expected, result.verdict)] += 1
-        group = "notes" if q.kind == "notes" else "short queries"
-        by_group[group].append(result.verdict == expected)
-        by_group["known vs not-known (all)"].append((result.verdict == "known") == (expected == "known"))
+        expected = expected_verdict(q)
+        _, _, signals = match_signals(engines[q.corpus], q.query)
+        given = verdict_for(signals)[0]
+        rows_by_corpus[q.corpus].append((expected, signals))
+        outcomes[(expected, given)] += 1
+        called.append((expected, given, verdict_group(q)))
+        by_group[verdict_group(q)].append(given == expected)
+        by_group["known vs not-known (all)"].append((given == "known") == (expected == "known"))
         if q.kind == "nomatch":
-            nomatch_top.append(result.signals.similarity)
+            nomatch_top.append(signals.similarity)
     total = sum(outcomes.values())
     correct = sum(v for (e, p), v in outcomes.items() if e == p)
     print(f"\nverdict accuracy: {correct}/{total} = {correct / total:.3f} (3 classes, all non-id queries)")
-    for group, values in by_group.items():
+    for group in ("short", "notes", "no-match", "known vs not-known (all)"):
+        values = by_group[group]
         print(f"  {group}: {sum(values)}/{len(values)} = {sum(values) / len(values):.3f}")
     print("  confusion (expected -> given): " + ", ".join(f"{e}->{p}: {v}" for (e, p), v in sorted(outcomes.items())))
-    print(f"  baseline, top-1 cosine alone can't separate: no-match queries reach cosine {max(nomatch_top):.2f}")
+    for group in ("no-match", "notes"):
+        wrong = [g for e, g, grp in called if e == "new" and grp == group]
+        print(f"  {'no-match queries' if group == 'no-match' else 'notes with no true MO'} called known: "
+              f"{wrong.count('known')} of {len(wrong)}")
+    print(f"  top-1 cosine alone can't separate: no-match queries reach cosine {max(nomatch_top):.2f}")
     report["verdict"] = {"accuracy": round(correct / total, 3),
                          **{g: round(sum(v) / len(v), 3) for g, v in by_group.items()},
                          "confusion": {f"{e}->{p}": v for (e, p), v in sorted(outcomes.items())}}
+
+    if not args.no_split:
+        print("\ncross-corpus check (held-out): tuned on one corpus only, scored on the other")
+        fusion = cross_corpus_fusion(cache)
+        for name, row in fusion.items():
+            print(f"  fusion {name}: weights {row['weights']} -> worst fused - best single "
+                  f"{row['worst fused - best single']:+.3f} (shipped weights {row['shipped weights on it']:+.3f})")
+        verdict = cross_corpus_verdict(rows_by_corpus)
+        for name, row in verdict.items():
+            print(f"  verdict {name}: {row['coverage weight, notes discount, known at']} -> accuracy "
+                  f"{row['accuracy']:.3f} (shipped {row['shipped on it']:.3f})")
+        report["cross_corpus"] = {"fusion": fusion, "verdict": verdict}
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.json:
         print(json.dumps(report))

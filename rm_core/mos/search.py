@@ -108,13 +108,20 @@ def query_type(query: str, known_ids: Container[str] | None = None) -> str:
 
 # -- fusion ----------------------------------------------------------------------------------------------------
 
-# How much keyword evidence adds to the dense similarity, by query type, as (coverage weight, relative BM25
-# weight). Coverage (share of the query's idf found in the MO) is comparable across queries and stays near 0
-# when a paraphrase shares no rare words with an MO, so it can count on every query type. Relative BM25 (score
-# over the best BM25 score of the query) always crowns some MO, even on a one-common-word match, so it counts
-# only where BM25 is reliable: term-like queries, and pasted notes (long texts whose many specific words BM25
-# matches better than one mean embedding does). Chosen on tests/mos/eval over a plateau, kept round on purpose.
-KEYWORD_WEIGHTS = {"id": (0.6, 0.1), "keyword": (0.6, 0.1), "natural": (0.6, 0.0), "notes": (0.0, 0.8)}
+# Short queries: how much keyword evidence adds to the dense similarity, by query type, as (coverage weight,
+# relative BM25 weight). Cosines of one short query are comparable across MOs, so scores are added. Coverage
+# (share of the query's idf found in the MO) is comparable across queries and stays near 0 when a paraphrase shares
+# no rare words with an MO, so it counts on every type. Relative BM25 (score over the query's best BM25 score)
+# always crowns some MO, even on one common word, so on described behaviour it only nudges (0.1), while on
+# term-like queries ("buy box", "3DS", an id) the words are the intent and it weighs as much as coverage.
+# Chosen in the middle of a plateau on tests/mos/eval where every neighbour also kept fused >= the better single
+# method on both corpora; the leave-one-corpus-out figures are printed by bench/bench_search_quality.py.
+KEYWORD_WEIGHTS = {"id": (0.6, 0.6), "keyword": (0.6, 0.6), "natural": (0.4, 0.1)}
+# Pasted notes: fused by rank, not score. The cosine of a long text's mean vector is flattened (every MO looks
+# 0.3-0.5 alike) while BM25 scores grow with length, so their scales do not meet; their ranks do. BM25 leads (its
+# many specific words are the strongest evidence on notes), dense lifts what BM25 rates close:
+# score = (1/(K + dense rank) + W/(K + keyword rank)) / ((1 + W)/(K + 1)), 1.0 when both rank the MO first.
+NOTES_RANK_WEIGHT, NOTES_RANK_K = 3.0, 2.0
 ID_BONUS = 1.0  # an MO named by id in the query goes first
 
 
@@ -129,16 +136,40 @@ class Evidence:
     named: bool = False         # the query names this MO's id
 
 
-def fuse(evidence: Iterable[Evidence], qtype: str) -> list[tuple[str, float]]:
-    """(mo_id, score) best first: score = dense + wc * coverage + wb * BM25 / best BM25, weights by query type,
-    scaled to 0..1; an MO named by id in the query goes first."""
+def _ranks(values: list[float], ids: list[str]) -> list[float]:
+    """1-based rank of each value among `values` (higher first, ties by id); 0 or less ranks nowhere (inf)."""
+    order = sorted(range(len(values)), key=lambda i: (-values[i], ids[i]))
+    ranks = [float("inf")] * len(values)
+    for rank, i in enumerate(order, start=1):
+        if values[i] > 0:
+            ranks[i] = float(rank)
+    return ranks
+
+
+def fuse(evidence: Iterable[Evidence], qtype: str, weights: dict[str, Any] | None = None
+         ) -> list[tuple[str, float]]:
+    """(mo_id, score 0..1) best first; an MO named by id in the query goes first.
+
+    Short queries: score = (dense + wc * coverage + wb * BM25 / best BM25) / (1 + wc + wb), weights by query type.
+    Notes: weighted reciprocal rank fusion (see NOTES_RANK_WEIGHT). `weights` overrides the defaults (the quality
+    benchmark's cross-corpus check tunes them on one corpus and scores the other): {qtype: (wc, wb), "notes":
+    (W, K)}."""
     evidence = list(evidence)
-    wc, wb = KEYWORD_WEIGHTS.get(qtype, KEYWORD_WEIGHTS["natural"])
-    best_keyword = max((e.keyword for e in evidence), default=0.0) or 1.0
-    scale = 1.0 + wc + wb
+    table = {**KEYWORD_WEIGHTS, "notes": (NOTES_RANK_WEIGHT, NOTES_RANK_K), **(weights or {})}
+    ids = [ev.mo_id for ev in evidence]
+    if qtype == "notes":
+        w, k = table["notes"]
+        dense_rank = _ranks([max(ev.dense, 1e-9) for ev in evidence], ids)
+        keyword_rank = _ranks([ev.keyword for ev in evidence], ids)
+        top = (1 + w) / (k + 1)
+        base = [(1 / (k + d) + w / (k + r)) / top for d, r in zip(dense_rank, keyword_rank)]
+    else:
+        wc, wb = table.get(qtype, table["natural"])
+        best_keyword = max((ev.keyword for ev in evidence), default=0.0) or 1.0
+        scale = 1.0 + wc + wb
+        base = [(max(ev.dense, 0.0) + wc * ev.coverage + wb * ev.keyword / best_keyword) / scale for ev in evidence]
     scored = []
-    for ev in evidence:
-        score = (max(ev.dense, 0.0) + wc * ev.coverage + wb * ev.keyword / best_keyword) / scale
+    for ev, score in zip(evidence, base):
         if ev.named:
             score = min(1.0, score + ID_BONUS)
         scored.append((ev.mo_id, round(score, 6)))

@@ -1,7 +1,14 @@
-"""Keeps the search evaluation set honest: labels point at real MOs, every query kind is represented."""
-from collections import Counter
+"""Keeps the search evaluation set honest (labels point at real MOs, every query kind is represented) and holds the
+search to its guarantees on it with the real model: fused at least as good as the better single method on every
+corpus and query type, better on id/keyword queries, and a verdict that calls no note without a true MO known."""
+from collections import Counter, defaultdict
 
+import pytest
+
+from rm_core.mos.match import match_signals, verdict_for
 from tests.mos.eval import evalset
+
+METRICS = ("recall@5", "MRR@10", "nDCG@10")
 
 
 def test_every_labelled_answer_exists_in_its_corpus_and_every_kind_is_covered():
@@ -15,3 +22,59 @@ def test_every_labelled_answer_exists_in_its_corpus_and_every_kind_is_covered():
     for corpus in ("seller", "f3"):
         for kind in ("paraphrase", "keyword", "id", "notes", "nomatch"):
             assert kinds[(corpus, kind)] >= 3, (corpus, kind)
+    verdicts = Counter(q.verdict for q in queries if q.kind == "notes")
+    assert verdicts["new"] >= 8 and verdicts["known"] >= 15 and verdicts["related"] >= 3
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    from rm_core.mos.embeddings import MiniLMEmbeddings
+
+    return evalset.build_engines(MiniLMEmbeddings(), tmp_path_factory.mktemp("evalset"))
+
+
+@pytest.fixture(scope="module")
+def retrieval(engines):
+    """(corpus, kind, method) -> mean (recall@5, MRR@10, nDCG@10) over the queries with a true match."""
+    scores = defaultdict(list)
+    for q in evalset.queries():
+        if q.relevant:
+            for method in ("keyword", "dense", "fused"):
+                hits = engines[q.corpus].search(q.query, k=10, where=q.where, method=method).hits
+                scores[(q.corpus, q.kind, method)].append(evalset.metrics([h.mo_id for h in hits], set(q.relevant)))
+    return {key: [sum(col) / len(col) for col in zip(*rows)] for key, rows in scores.items()}, scores
+
+
+def test_fused_search_is_at_least_as_good_as_the_better_single_method_on_every_corpus_and_query_type(retrieval):
+    means, _ = retrieval
+    for corpus in ("seller", "f3"):
+        for kind in ("paraphrase", "keyword", "id", "notes"):
+            fused, dense, keyword = (means[(corpus, kind, m)] for m in ("fused", "dense", "keyword"))
+            for i, name in enumerate(METRICS):
+                assert fused[i] >= max(dense[i], keyword[i]) - 1e-9, (corpus, kind, name, fused, dense, keyword)
+
+
+def test_fused_search_beats_both_single_methods_on_id_and_keyword_queries(retrieval):
+    _, scores = retrieval
+    mrr = {m: [row[1] for c in ("seller", "f3") for k in ("id", "keyword") for row in scores[(c, k, m)]]
+           for m in ("fused", "dense", "keyword")}
+    mean = {m: sum(v) / len(v) for m, v in mrr.items()}
+    assert mean["fused"] > mean["keyword"] and mean["fused"] > mean["dense"], mean
+    assert mean["fused"] >= 0.98
+
+
+def test_the_verdict_calls_no_note_without_a_true_mo_known_and_keeps_true_matches_known(engines):
+    outcomes = Counter()
+    for q in evalset.queries():
+        if q.kind != "id":
+            _, _, signals = match_signals(engines[q.corpus], q.query)
+            outcomes[(evalset.verdict_group(q), evalset.expected_verdict(q), verdict_for(signals)[0])] += 1
+    total = sum(outcomes.values())
+    correct = sum(n for (_, expected, given), n in outcomes.items() if expected == given)
+    assert correct / total >= 0.85, outcomes
+    assert outcomes[("notes", "new", "known")] == 0, outcomes
+    known = sum(n for (_, e, _), n in outcomes.items() if e == "known")
+    kept = sum(n for (_, e, g), n in outcomes.items() if e == "known" and g == "known")
+    assert kept / known >= 0.9, outcomes
+    no_match = sum(n for (grp, _, _), n in outcomes.items() if grp == "no-match")
+    assert outcomes[("no-match", "new", "known")] / no_match <= 0.35, outcomes

@@ -17,13 +17,47 @@ def test_query_types_follow_the_shape_of_the_query():
     assert query_type(" ".join(["word"] * 60), ids) == "notes"
 
 
-def test_fusion_lets_keyword_agreement_reorder_close_dense_scores_on_term_queries_only():
-    evidence = [Evidence("A", dense=0.50, keyword=1.0, coverage=0.1), Evidence("B", dense=0.48, keyword=9.0,
+def test_on_term_queries_bm25_weighs_as_much_as_coverage_and_can_overturn_a_dense_lead():
+    # "buy box": the MO whose text has both words beats the one that is only about boxes in meaning
+    evidence = [Evidence("A", dense=0.50, keyword=1.0, coverage=0.1), Evidence("B", dense=0.40, keyword=9.0,
                                                                                 coverage=0.9)]
+    ranked = dict(fuse(evidence, "keyword"))
+    assert ranked["B"] == pytest.approx((0.40 + 0.6 * 0.9 + 0.6 * 1.0) / 2.2, abs=1e-6)
+    assert ranked["A"] == pytest.approx((0.50 + 0.6 * 0.1 + 0.6 * 1 / 9) / 2.2, abs=1e-6)
     assert [m for m, _ in fuse(evidence, "keyword")] == ["B", "A"]
-    # a described behaviour with no shared rare words keeps the dense order when coverage is equal
+
+
+def test_on_described_behaviour_bm25_only_nudges_so_a_clear_dense_lead_stands():
+    # same keyword evidence, equal coverage: relative BM25 (weight 0.1) cannot undo a 0.12 cosine lead ...
+    lead = [Evidence("A", 0.62, 1.0, 0.1), Evidence("B", 0.50, 9.0, 0.1)]
+    ranked = fuse(lead, "natural")
+    assert [m for m, _ in ranked] == ["A", "B"]
+    assert ranked[0][1] == pytest.approx((0.62 + 0.4 * 0.1 + 0.1 / 9) / 1.5, abs=1e-6)
+    # ... but breaks a near tie, and shared rare words (coverage) count on every query type
     assert [m for m, _ in fuse([Evidence("A", 0.50, 1.0, 0.1), Evidence("B", 0.48, 9.0, 0.1)], "natural")] == \
-        ["A", "B"]
+        ["B", "A"]
+    assert [m for m, _ in fuse([Evidence("A", 0.50, 0.0, 0.0), Evidence("B", 0.45, 0.0, 0.3)], "natural")] == \
+        ["B", "A"]
+
+
+def test_pasted_notes_are_fused_by_rank_with_bm25_leading():
+    evidence = [Evidence("A", dense=0.60, keyword=5.0), Evidence("B", dense=0.50, keyword=30.0),
+                Evidence("C", dense=0.55, keyword=10.0), Evidence("D", dense=0.58)]
+    ranked = fuse(evidence, "notes")
+    # dense ranks A1 D2 C3 B4, BM25 ranks B1 C2 A3 (D none): score = (1/(2+dense) + 3/(2+bm25)) / (4/3)
+    expected = {"A": (1 / 3 + 3 / 5) * 0.75, "B": (1 / 6 + 3 / 3) * 0.75, "C": (1 / 5 + 3 / 4) * 0.75,
+                "D": (1 / 4) * 0.75}
+    assert [m for m, _ in ranked] == ["B", "C", "A", "D"]
+    assert dict(ranked) == pytest.approx(expected, abs=1e-6)
+    # an MO first on both sides scores exactly 1
+    assert fuse([Evidence("A", 0.9, 9.0), Evidence("B", 0.1, 1.0)], "notes")[0] == ("A", 1.0)
+
+
+def test_fusion_weights_can_be_overridden_for_the_cross_corpus_check():
+    evidence = [Evidence("A", 0.50, 1.0, 0.1), Evidence("B", 0.48, 9.0, 0.1)]
+    assert [m for m, _ in fuse(evidence, "natural", {"natural": (0.0, 0.0)})] == ["A", "B"]
+    notes = [Evidence("A", 0.60, 5.0), Evidence("B", 0.50, 30.0)]
+    assert [m for m, _ in fuse(notes, "notes", {"notes": (0.0, 2.0)})] == ["A", "B"]
 
 
 def test_fusion_puts_an_mo_named_by_id_first_and_keeps_scores_between_0_and_1():

@@ -3,9 +3,13 @@ queries of five kinds: paraphrase, keyword, id, notes (pasted investigation note
 from __future__ import annotations
 
 import json
+import math
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from rm_core.mos.records import MODoc
 
@@ -48,3 +52,36 @@ def queries() -> list[EvalQuery]:
                 out.append(EvalQuery(row["corpus"], kind or row["type"], row["query"], tuple(row["relevant"]),
                                      row.get("verdict", ""), row.get("where", {})))
     return out
+
+
+def expected_verdict(q: EvalQuery) -> str:
+    """Notes carry their verdict; a short query with a true match should be called known, one without new."""
+    return q.verdict or ("new" if q.kind == "nomatch" else "known")
+
+
+def verdict_group(q: EvalQuery) -> str:
+    return "notes" if q.kind == "notes" else "no-match" if q.kind == "nomatch" else "short"
+
+
+def metrics(ranking: list[str], relevant: set[str]) -> tuple[float, float, float]:
+    """(recall@5, MRR@10, nDCG@10) of one ranked list of MO ids."""
+    recall5 = len(set(ranking[:5]) & relevant) / len(relevant)
+    mrr = next((1 / (i + 1) for i, m in enumerate(ranking[:10]) if m in relevant), 0.0)
+    dcg = sum(1 / math.log2(i + 2) for i, m in enumerate(ranking[:10]) if m in relevant)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), 10)))
+    return recall5, mrr, dcg / ideal
+
+
+def build_engines(model: Any, root: Path | None = None) -> dict[str, Any]:
+    """One engine per corpus, each in its own Chroma folder under `root` (a new temporary folder if None),
+    indexed with `model`."""
+    from rm_core.mos.engine import MOSearchEngine
+
+    engines = {}
+    for name, docs in (("seller", seller_docs()), ("f3", f3_docs())):
+        folder = root / name if root else Path(tempfile.mkdtemp(prefix=f"rm-quality-{name}-"))
+        engine = MOSearchEngine(SimpleNamespace(chroma_host=None, chroma_path=folder / "chroma", home=None,
+                                                embeddings="local"), embeddings=model)
+        engine.index(docs)
+        engines[name] = engine
+    return engines
