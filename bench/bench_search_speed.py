@@ -1,5 +1,7 @@
 """MO search speed: p95 latency at 10k and 100k MOs (query embedding, BM25 and filters included), HNSW recall@10
-against exact search (filtered and unfiltered), indexing throughput against the raw model, memory at 100k.
+against exact search (filtered and unfiltered), indexing throughput against the raw model, memory at 100k; the
+search right after saving one MO (against the full keyword rebuild a write used to cost) and the duplicate finder
+(time, peak memory, recall against exact neighbours, and the previous all-pairs finder extrapolated from 4k rows).
 
 How the 100k corpus is made (embedding 100k real write-ups takes ~17 min on 2 cores): 3,000 MO-like texts are
 built from sentences of the evaluation corpora and embedded for real with all-MiniLM-L6-v2 (cached under
@@ -8,7 +10,8 @@ real vector (weight 0.5) and Gaussian noise (norm 0.35), re-normalised: vectors 
 and form realistic clusters (cos to the source text ~0.85), which is harder for HNSW than random vectors.
 Queries are real query embeddings (the evaluation queries plus sentences from the corpora).
 
-Run: .venv/bin/python bench/bench_search_speed.py [--sizes 10000 100000] [--queries 200]
+Run: .venv/bin/python bench/bench_search_speed.py [--sizes 10000 100000] [--queries 200] [--upserts 20]
+     [--skip-indexing] [--skip-duplicates]
 """
 from __future__ import annotations
 
@@ -120,7 +123,8 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def bench_size(n: int, bases, base_vecs, query_texts, query_vecs, model, rng) -> dict:
+def bench_size(n: int, bases, base_vecs, query_texts, query_vecs, model, rng, upserts: int = 20,
+               duplicates: bool = True) -> dict:
     from threadpoolctl import threadpool_limits
 
     folder = Path(tempfile.mkdtemp(prefix=f"rm-bench-{n}-"))
@@ -184,7 +188,87 @@ def bench_size(n: int, bases, base_vecs, query_texts, query_vecs, model, rng) ->
     rss, peak = rss_mb()
     out["rss_mb"], out["peak_rss_mb"] = round(rss), round(peak)
     out["disk_mb"] = round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20)
+    out.update(bench_writes(engine, n, bases, query_texts, upserts))
+    if duplicates:
+        out.update(bench_duplicates(engine))
     return out
+
+
+def bench_writes(engine: MOSearchEngine, n: int, bases, query_texts, rounds: int) -> dict:
+    """An analyst saves an MO, then searches: the save's own time, and the search right after it, against the
+    normal searches measured above and the full keyword rebuild every write used to cost (`keyword_rebuild_s`)."""
+    rng = random.Random(11)
+    save_ms, after_ms = [], []
+    for i in range(rounds):
+        title, text = bases[rng.randrange(len(bases))]
+        mo_id = f"MO-{rng.randrange(n) + 1:06d}" if i % 2 else f"MO-9{i:05d}"  # edits and new MOs
+        doc = MODoc(mo_id, title, f"{text} Saved again as edit {i}.", {
+            "abuse_family": FAMILIES[i % len(FAMILIES)], "stage": STAGES[i % 4], "marketplaces": ["DE", "US"],
+            "site": SITES[i % 2], "status": "active", "severity": "S2", "first_seen": "2025-01-01"})
+        t0 = time.perf_counter()
+        engine.upsert(doc)
+        save_ms.append((time.perf_counter() - t0) * 1000)
+        where = None if i % 2 else FILTERS[(i // 2) % len(FILTERS)]
+        t0 = time.perf_counter()
+        hits = engine.search(query_texts[i % len(query_texts)], k=10, where=where)
+        after_ms.append((time.perf_counter() - t0) * 1000)
+        assert hits is not None
+    assert engine.search(f"{doc.mo_id}", k=1).hits[0].mo_id == doc.mo_id  # the last save is searchable
+    keyword = engine.keyword
+    t0 = time.perf_counter()
+    keyword.compacted()
+    compact_s = time.perf_counter() - t0
+    return {"save_p50_ms": round(percentile(save_ms, 50), 1), "save_p95_ms": round(percentile(save_ms, 95), 1),
+            "search_after_save_p50_ms": round(percentile(after_ms, 50), 1),
+            "search_after_save_p95_ms": round(percentile(after_ms, 95), 1),
+            "search_after_save_max_ms": round(max(after_ms), 1), "keyword_compaction_s": round(compact_s, 2)}
+
+
+def _all_pairs_before(vectors: np.ndarray, threshold: float, rows: int) -> float:
+    """Seconds the previous duplicate finder (every pair, 2,048 rows x all MOs per block) took for `rows` rows."""
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    with threadpool_limits(1):
+        for start in range(0, rows, 2048):
+            block = vectors[start:start + 2048] @ vectors.T
+            r, c = np.nonzero(block >= threshold)
+            [(int(a), int(b)) for a, b in zip(r, c) if b > a + start]
+    return time.perf_counter() - started
+
+
+def bench_duplicates(engine: MOSearchEngine, threshold: float = 0.85, sample: int = 400) -> dict:
+    """duplicates() at this size: time, peak memory it allocates, pairs, and recall against exact search for a
+    sample of MOs (their exact nearest neighbours at or above the threshold must be in the result)."""
+    from rm_core.mos.duplicates import NEIGHBOURS
+
+    engine.keyword  # loaded, as in a running app
+    try:  # reset the process's peak-RSS mark, so VmHWM afterwards is the peak during the call (tracemalloc
+        Path("/proc/self/clear_refs").write_text("5")  # would slow numpy several times over)
+    except OSError:
+        pass
+    before_mb, _ = rss_mb()
+    t0 = time.perf_counter()
+    pairs = engine.duplicates(threshold)
+    seconds = time.perf_counter() - t0
+    peak = (rss_mb()[1] - before_mb) * 2**20
+    mo_ids, _, matrix = engine.mo_vectors()
+    found = {(p.first, p.second) for p in pairs}
+    rng = np.random.default_rng(3)
+    expected = hit = 0
+    for i in rng.choice(len(mo_ids), min(sample, len(mo_ids)), replace=False):
+        sims = matrix @ matrix[i]
+        sims[i] = -np.inf
+        top = np.argpartition(-sims, NEIGHBOURS)[:NEIGHBOURS]
+        for j in top[sims[top] >= threshold]:
+            expected += 1
+            hit += tuple(sorted((mo_ids[i], mo_ids[j]))) in found
+    before_rows = min(len(mo_ids), 4096)
+    before = _all_pairs_before(matrix, threshold, before_rows) * len(mo_ids) / before_rows
+    return {"duplicates_s": round(seconds, 2), "duplicates_peak_extra_rss_mb": round(peak / 2**20),
+            "duplicate_pairs": len(pairs), "duplicates_recall": round(hit / expected, 4) if expected else None,
+            "duplicates_before_s_estimated": round(before, 1),
+            "duplicates_before_block_mb": round(2048 * len(mo_ids) * 4 / 2**20)}
 
 
 def bench_indexing(model: MiniLMEmbeddings, bases, rounds: int = 3) -> dict:
@@ -220,6 +304,8 @@ def main() -> None:
     parser.add_argument("--bases", type=int, default=3000)
     parser.add_argument("--index-mos", type=int, default=300, help="MOs for the indexing-throughput comparison")
     parser.add_argument("--skip-indexing", action="store_true")
+    parser.add_argument("--upserts", type=int, default=20, help="saves, each followed by a search, per size")
+    parser.add_argument("--skip-duplicates", action="store_true")
     args = parser.parse_args()
     rng = random.Random(7)
     model = MiniLMEmbeddings()
@@ -240,7 +326,8 @@ def main() -> None:
     query_texts = (queries + sentences)[: args.queries]
     query_vecs, _ = cached_vectors(model, query_texts, "queries")
     for n in args.sizes:
-        result = bench_size(n, bases, base_vecs, query_texts, query_vecs, model, np.random.default_rng(n))
+        result = bench_size(n, bases, base_vecs, query_texts, query_vecs, model, np.random.default_rng(n),
+                            args.upserts, not args.skip_duplicates)
         print(f"{n} MOs:", json.dumps(result))
         target = 60 if n <= 10_000 else 120
         print(f"  -> p95 unfiltered {result['unfiltered_p95_ms']} ms, filtered {result['filtered_p95_ms']} ms "
@@ -248,6 +335,15 @@ def main() -> None:
               f"Chroma HNSW recall@10 vs exact {result['recall10_unfiltered']} unfiltered / "
               f"{result['recall10_filtered']} filtered (target >= 0.95; filtered searches use the exact in-memory "
               "path, recall 1.0)")
+        print(f"  -> search right after saving one MO: p50 {result['search_after_save_p50_ms']} ms, p95 "
+              f"{result['search_after_save_p95_ms']} ms (a full keyword rebuild, what every write cost before: "
+              f"{result['keyword_rebuild_s']} s); the save itself p95 {result['save_p95_ms']} ms")
+        if "duplicates_s" in result:
+            print(f"  -> duplicates(0.85): {result['duplicates_s']} s, "
+                  f"peak +{result['duplicates_peak_extra_rss_mb']} MB RSS, "
+                  f"{result['duplicate_pairs']} pairs, recall vs exact neighbours {result['duplicates_recall']} "
+                  f"(all pairs as before: ~{result['duplicates_before_s_estimated']} s, "
+                  f"{result['duplicates_before_block_mb']} MB per block)")
 
 
 if __name__ == "__main__":

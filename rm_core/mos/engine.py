@@ -21,6 +21,7 @@ from rm_core.mos.search import (ID_TOKEN, Evidence, SearchHit, SearchResults, ch
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
+SNAPSHOT_FORMAT = "keyword-2"  # snapshots in another format (an older KeywordIndex) are rebuilt, never loaded
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,12 @@ class DuplicatePair:
 class MOSearchEngine:
     """One per process (the page caches it): owns the Chroma collection and the in-memory keyword side.
 
-    Writes go to Chroma at once and change the collection's generation token; the keyword side compares tokens
-    (at most every `generation_ttl` seconds, and at once after this engine's own writes) and reloads or
-    rebuilds itself before the next search.
+    Writes go to Chroma at once and change the collection's generation token. After this engine's own write the
+    keyword side (BM25 plus the chunk vectors exact filtered search uses) is patched in memory with what the
+    collection now holds for the written MOs (milliseconds, no rebuild: see `KeywordIndex`), and the change is
+    saved beside the last whole snapshot so a restart loads snapshot + changes. Writes by other processes (other
+    replicas on a Chroma server) are noticed by comparing tokens at most every `generation_ttl` seconds, and the
+    keyword side then reloads the snapshot of that generation or rebuilds from the collection.
     """
 
     generation_ttl = 1.0
@@ -70,7 +74,8 @@ class MOSearchEngine:
         self._keyword: KeywordIndex | None = None
         self._keyword_generation: str | None = None
         self._generation_checked = float("-inf")
-        self._saved_generation: str | None = None
+        self._snapshot_base: str | None = None   # generation of the whole snapshot on disk ...
+        self._pending: dict[str, Any] = {}         # ... and the MO changes since it (see `_save_changes`)
         self._lock = threading.RLock()
 
     # -- parts -----------------------------------------------------------------------------------------------
@@ -84,8 +89,9 @@ class MOSearchEngine:
 
     @property
     def keyword(self) -> KeywordIndex:
-        """The BM25 side for the collection's current generation: in memory, else the snapshot saved in the
-        state folder, else rebuilt from the collection content (no embedding involved) and saved."""
+        """The BM25 side for the collection's current generation: in memory (patched by this engine's own
+        writes), else the snapshot saved in the state folder, else rebuilt from the collection content (no
+        embedding involved) and saved."""
         with self._lock:
             now = time.monotonic()
             if self._keyword is not None and now - self._generation_checked < self.generation_ttl:
@@ -95,9 +101,11 @@ class MOSearchEngine:
             if generation is None:
                 generation = self.vectors.bump_generation()
             if self._keyword is None or self._keyword_generation != generation:
-                self._keyword = self._load_keyword(generation) or self._build_keyword()
+                loaded = self._load_keyword(generation)
+                self._keyword = loaded if loaded is not None else self._build_keyword()
                 self._keyword_generation = generation
-                self._save_keyword(generation)
+                if loaded is None:
+                    self._save_keyword(generation)
             return self._keyword
 
     @property
@@ -105,39 +113,150 @@ class MOSearchEngine:
         home = getattr(self.settings, "home", None)
         return Path(home) / f"{self._collection_name}_keyword.pickle" if home else None
 
-    def _load_keyword(self, generation: str) -> KeywordIndex | None:
+    @property
+    def _delta_path(self) -> Path | None:
         path = self._keyword_path
+        return path.with_name(f"{self._collection_name}_keyword_changes.pickle") if path else None
+
+    @staticmethod
+    def _read_snapshot(path: Path | None) -> Any:
         if path is None or not path.exists():
             return None
         try:
             with path.open("rb") as fh:
-                saved_generation, index = pickle.load(fh)
+                return pickle.load(fh)
         except Exception:  # noqa: BLE001 - a damaged snapshot is rebuilt, never fatal
             log.warning("keyword index snapshot %s unreadable: rebuilding", path)
             return None
-        return index if saved_generation == generation else None
+
+    def _load_keyword(self, generation: str) -> KeywordIndex | None:
+        """The snapshot for `generation`: the saved index alone, or the saved index plus the saved changes since
+        (both files name the generation they hold, so a snapshot from before any later write is never used)."""
+        saved = self._read_snapshot(self._keyword_path)
+        if not isinstance(saved, tuple) or len(saved) != 3 or saved[0] != SNAPSHOT_FORMAT:
+            return None  # none, or written by an earlier version of this code: rebuilt
+        _, base_generation, index = saved
+        if base_generation == generation:
+            self._snapshot_base, self._pending = base_generation, {}
+            return index
+        changes = self._read_snapshot(self._delta_path)
+        expected = (SNAPSHOT_FORMAT, base_generation, generation)
+        if not isinstance(changes, tuple) or len(changes) != 4 or changes[:3] != expected:
+            return None  # changes on top of another snapshot, or not up to the current generation
+        self._snapshot_base, self._pending = base_generation, dict(changes[3])
+        return self._apply(index, self._pending)[0]
+
+    @staticmethod
+    def _apply(index: KeywordIndex, changes: dict[str, Any]) -> tuple[KeywordIndex, bool]:
+        """`index` with `changes` (mo_id -> (entries, vectors) now in the collection, or None: deleted), and
+        whether it was compacted on the way."""
+        present = [change for change in changes.values() if change]
+        entries = [e for change in present for e in change[0]]
+        vectors = np.concatenate([change[1] for change in present]) \
+            if present and index.vectors is not None else None
+        patched = index.patched(list(changes), entries, vectors)
+        return (patched.compacted(), True) if patched.needs_compaction else (patched, False)
 
     def _save_keyword(self, generation: str) -> None:
+        """Snapshot the whole keyword side (after a rebuild or compaction); changes saved since are void."""
         path = self._keyword_path
-        if path is None or self._saved_generation == generation:
+        if path is None:
             return
+        self._write_snapshot(path, (SNAPSHOT_FORMAT, generation, self._keyword))
+        self._snapshot_base, self._pending = generation, {}
+        delta = self._delta_path
+        if delta is not None and delta.exists():
+            delta.unlink(missing_ok=True)
+
+    def _save_changes(self, generation: str) -> None:
+        """Snapshot only the MOs changed since the last whole snapshot (small: compaction resets it)."""
+        path = self._delta_path
+        if path is None:
+            return
+        if self._snapshot_base is None:
+            self._save_keyword(generation)
+        else:
+            self._write_snapshot(path, (SNAPSHOT_FORMAT, self._snapshot_base, generation, self._pending))
+
+    @staticmethod
+    def _write_snapshot(path: Path, payload: Any) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
+        partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
         with partial.open("wb") as fh:
-            pickle.dump((generation, self._keyword), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
         partial.replace(path)  # atomic: a reader sees the old snapshot or the new one, never half
-        self._saved_generation = generation
+
+    @staticmethod
+    def _keyword_entry(chunk_id: str, document: str | None, meta: dict[str, Any]) -> tuple[str, str, str, dict]:
+        return chunk_id, meta["mo_id"], f"{meta['mo_id']} {meta.get('title', '')} {document or ''}", meta
 
     def _build_keyword(self) -> KeywordIndex:
         entries, vectors = [], []
         for page in self.vectors.iter_chunks(include=["documents", "metadatas", "embeddings"]):
             for cid, doc, meta, vec in zip(page["ids"], page["documents"], page["metadatas"], page["embeddings"]):
-                entries.append((cid, meta["mo_id"], f"{meta['mo_id']} {meta.get('title', '')} {doc or ''}", meta))
+                entries.append(self._keyword_entry(cid, doc, meta))
                 vectors.append(vec)
         # Chroma pages come back in storage order; sort so chunk order (and ties) never depend on it.
         order = sorted(range(len(entries)), key=lambda i: (entries[i][1], entries[i][3].get("position", 0)))
         matrix = np.asarray([vectors[i] for i in order], dtype=np.float32) if order else None
         return KeywordIndex.build([entries[i] for i in order], matrix)
+
+    def _read_back(self, mo_ids: list[str]) -> dict[str, tuple[list[tuple], np.ndarray]]:
+        """The chunks (keyword entries, vectors) the collection now holds for `mo_ids`; absent MOs are missing."""
+        found: dict[str, tuple[list[tuple], list[Any]]] = {}
+        for start in range(0, len(mo_ids), 500):
+            got = self.vectors.collection.get(where={"mo_id": {"$in": mo_ids[start:start + 500]}},
+                                              include=["documents", "metadatas", "embeddings"])
+            for cid, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+                entries, vectors = found.setdefault(meta["mo_id"], ([], []))
+                entries.append(self._keyword_entry(cid, doc, meta))
+                vectors.append(vec)
+        out = {}
+        for mo_id, (entries, vectors) in found.items():
+            order = sorted(range(len(entries)), key=lambda i: entries[i][3].get("position", 0))
+            out[mo_id] = ([entries[i] for i in order], np.asarray([vectors[i] for i in order], dtype=np.float32))
+        return out
+
+    def _write(self, mo_ids: list[str], action: Callable[[], Any]) -> Any:
+        """Run a write on the collection, then patch the keyword side with what the collection now holds for
+        `mo_ids`, if no other process wrote since this engine last synced (else the next search reloads).
+
+        Chroma has no compare-and-set, so one gap remains: another writer's two token bumps would both have to
+        land inside this engine's read-then-write of the token (well under a millisecond each) to go unseen."""
+        with self._lock:
+            bumps = self.vectors.bumps
+            bumps.clear()
+            try:
+                result = action()
+            except BaseException:
+                self._generation_checked = float("-inf")  # a half-done write: compare tokens before next search
+                raise
+            chain = list(bumps)
+            if not chain:
+                return result  # nothing was written
+            self._generation_checked = float("-inf")
+            keyword = self._keyword
+            # Each bump records the token it replaced: an unbroken chain from the token our keyword side
+            # matches means no other writer bumped in between, so the patch below is the whole difference.
+            in_step = keyword is not None and chain[0][0] == self._keyword_generation and all(
+                later[0] == earlier[1] for earlier, later in zip(chain, chain[1:]))
+            mo_ids = list(dict.fromkeys(mo_ids))
+            if not in_step or len(mo_ids) > max(KeywordIndex.COMPACT_MIN, 0.2 * len(keyword)):
+                # another writer got in (or a bulk load: rebuilding once is cheaper than patching)
+                self._keyword = self._keyword_generation = None
+                return result
+            now = self._read_back(mo_ids)
+            changes = {mo_id: now.get(mo_id) for mo_id in mo_ids}
+            patched, compacted = self._apply(keyword, changes)
+            generation = chain[-1][1]
+            self._keyword, self._keyword_generation = patched, generation
+            self._generation_checked = time.monotonic()
+            if compacted:
+                self._save_keyword(generation)
+            else:
+                self._pending.update(changes)
+                self._save_changes(generation)
+            return result
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -145,28 +264,27 @@ class MOSearchEngine:
         """Add or replace many MOs (import, demo seeding). MOs already indexed are replaced."""
         started = time.perf_counter()
         docs = list(docs)
-        with self._lock:
+
+        def write() -> int:
             if self.vectors.chunk_count():
                 self.vectors.delete_many(d.mo_id for d in docs)
-            chunks = self.vectors.add(docs, progress=progress)
-            self._generation_checked = float("-inf")
+            return self.vectors.add(docs, progress=progress)
+
+        chunks = self._write([d.mo_id for d in docs], write)
         return IndexReport(len(docs), chunks, time.perf_counter() - started)
 
     def upsert(self, doc: MODoc) -> None:
-        with self._lock:
-            self.vectors.upsert(doc)
-            self._generation_checked = float("-inf")
+        """Add or replace one MO; the next search (in this process) sees it without rebuilding anything."""
+        self._write([doc.mo_id], lambda: self.vectors.upsert(doc))
 
     def delete(self, mo_id: str) -> bool:
-        with self._lock:
-            removed = self.vectors.delete(mo_id)
-            self._generation_checked = float("-inf")
-        return removed > 0
+        return self._write([mo_id], lambda: self.vectors.delete(mo_id)) > 0
 
     def rebuild(self, docs: Iterable[MODoc], progress: Progress | None = None) -> IndexReport:
         """Drop the collection and index `docs` from scratch (`mo reindex`)."""
         with self._lock:
             self.vectors.reset()
+            self._keyword = self._keyword_generation = None  # rebuilt from the new collection on next search
             self._generation_checked = float("-inf")
             return self.index(docs, progress)
 
@@ -185,11 +303,13 @@ class MOSearchEngine:
         """Make the index match the database: index what is missing (`load(ids)` gives their docs), delete
         orphans. Returns the drift that was found (after repair the index is in sync)."""
         found = self.drift(database_ids)
-        with self._lock:
+
+        def write() -> None:
             self.vectors.delete_many(found.orphaned_in_index)
             if found.missing_from_index:
                 self.vectors.add(list(load(found.missing_from_index)))
-            self._generation_checked = float("-inf")
+
+        self._write(found.orphaned_in_index + found.missing_from_index, write)
         return found
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -332,7 +452,34 @@ class MOSearchEngine:
                 for m, (s, h) in ranked]
 
     def mo_vectors(self) -> tuple[list[str], dict[str, str], np.ndarray]:
-        """One unit vector per MO (mean of its chunk vectors): (mo_ids, titles, matrix)."""
+        """One unit vector per MO (mean of its chunk vectors): (mo_ids sorted, titles, matrix in that order).
+
+        Taken from the keyword side's in-memory chunk vectors (reading 100,000 vectors back from Chroma takes
+        tens of seconds); from Chroma only when that side keeps no vectors."""
+        from scipy import sparse
+
+        keyword = self.keyword
+        if keyword.vectors is None:
+            return self._mo_vectors_from_index()
+        slots = np.flatnonzero(keyword.live)
+        if not len(slots):
+            return [], {}, np.zeros((0, 0), dtype=np.float32)
+        owners, row = np.unique(keyword.chunk_mo[slots], return_inverse=True)
+        names = [keyword.mo_ids[o] for o in owners]
+        order = sorted(range(len(owners)), key=lambda i: names[i])
+        rank = np.empty(len(owners), dtype=np.int64)
+        rank[order] = np.arange(len(owners))
+        member = sparse.csr_matrix((np.ones(len(slots), dtype=np.float32), (rank[row], np.arange(len(slots)))),
+                                   shape=(len(owners), len(slots)))
+        matrix = np.asarray(member @ keyword.vectors[slots], dtype=np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        titles = {}
+        for slot in slots.tolist():
+            meta = keyword.metadatas[slot]
+            titles.setdefault(meta["mo_id"], meta.get("title", ""))
+        return [names[i] for i in order], titles, matrix
+
+    def _mo_vectors_from_index(self) -> tuple[list[str], dict[str, str], np.ndarray]:
         sums: dict[str, np.ndarray] = {}
         titles: dict[str, str] = {}
         for page in self.vectors.iter_chunks(include=["embeddings", "metadatas"]):
@@ -348,12 +495,15 @@ class MOSearchEngine:
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
         return mo_ids, titles, matrix
 
-    def duplicates(self, threshold: float = 0.85) -> list[DuplicatePair]:
+    def duplicates(self, threshold: float = 0.85, neighbours: int = 20) -> list[DuplicatePair]:
+        """Pairs of MOs at or above `threshold` cosine (MO vector = mean of its chunks), most similar first.
+        Each MO is compared with its `neighbours` nearest MOs (see rm_core.mos.duplicates): a pair is listed
+        when one of the two is among the other's nearest, which bounds the list in dense clusters."""
         from rm_core.mos.duplicates import duplicate_pairs
 
         mo_ids, titles, matrix = self.mo_vectors()
         return [DuplicatePair(a, b, s, titles.get(a, ""), titles.get(b, ""))
-                for a, b, s in duplicate_pairs(mo_ids, matrix, threshold)]
+                for a, b, s in duplicate_pairs(mo_ids, matrix, threshold, neighbours)]
 
     def match(self, notes: str, k: int = 5) -> Any:
         from rm_core.mos.match import match_notes

@@ -86,6 +86,9 @@ class MOIndex:
         self.hnsw = dict(hnsw or HNSW)
         self._collection = None
         self._state_collection = None
+        # (token seen, token written) per generation bump, oldest first: a writer that cleared this before its
+        # write can tell afterwards whether another process bumped in between (see MOSearchEngine._write)
+        self.bumps: list[tuple[str | None, str]] = []
 
     @property
     def collection(self) -> Any:
@@ -207,8 +210,11 @@ class MOIndex:
         return got["metadatas"][0]["token"] if got["ids"] else None
 
     def bump_generation(self) -> str:
+        seen = self.generation()
         token = uuid.uuid4().hex
         self._state.upsert(ids=["generation"], embeddings=[[0.0]], metadatas=[{"token": token}])
+        self.bumps.append((seen, token))
+        del self.bumps[:-1000]
         return token
 
     # -- reading ---------------------------------------------------------------------------------------------

@@ -139,3 +139,121 @@ def test_a_restart_reuses_the_saved_keyword_snapshot_until_any_process_writes(se
     del restarted._build_keyword
     restarted.generation_ttl = 0  # tokens are compared at most once a second; no waiting in tests
     assert restarted.search("tampered tax returns", k=1).hits[0].mo_id == "MO-0003"
+
+
+def _no_rebuild(engine):
+    engine._build_keyword = lambda: pytest.fail("the keyword side was rebuilt")  # type: ignore[method-assign]
+
+
+EDITS = [MODoc("MO-0002", "Empty box refund abuse", "Buyers return bricks instead of laptops.",
+               {"site": "India", "marketplaces": ["DE"]}),
+         MODoc("MO-0011", "Courier collusion", "Couriers mark parcels delivered and split the refund with buyers.",
+               {"site": "Costa Rica", "marketplaces": ["US"]}),
+         MODoc("MO-0012", "Voucher stacking", "Sellers stack promotional vouchers on fake orders for gift cards.",
+               {"site": "India", "marketplaces": ["US"]})]
+PROBES = [("bricks laptops", None), ("gift cards payout", None), ("parcels refund buyers", {"site": "India"}),
+          ("vouchers fake orders", {"marketplaces": "US"}), ("forged utility bills", None), ("MO-0011", None)]
+
+
+def test_edits_after_the_first_search_patch_the_keyword_side_and_rank_like_a_rebuild(settings, engine):
+    engine.search("warm")
+    _no_rebuild(engine)
+    for doc in EDITS:
+        engine.upsert(doc)
+    engine.delete("MO-0004")
+    engine.upsert(MODoc("MO-0003", "Forged utility bills", "Applicants upload tampered tax returns and bills.",
+                        {"site": "India"}))
+    engine.index([MODoc("MO-0013", "Parcel weight fraud", "Sand bags match the parcel weight on returns.", {})])
+    assert engine.search("bricks laptops", k=1).hits[0].mo_id == "MO-0002"
+    for snapshot in settings.home.glob("mos_keyword*"):
+        snapshot.unlink()  # the fresh engine must rebuild from the collection
+    fresh = MOSearchEngine(settings)
+    assert sorted(c for c in fresh.keyword.chunk_ids if fresh.keyword.live[fresh.keyword.position(c)]) == \
+        sorted(engine.keyword.chunks_of(m)[0] for m in engine.keyword.known_ids().values())
+    for query, where in PROBES:
+        got, want = engine.search(query, k=5, where=where).hits, fresh.search(query, k=5, where=where).hits
+        assert [h.mo_id for h in got] == [h.mo_id for h in want], query
+        assert [h.score for h in got] == pytest.approx([h.score for h in want], abs=1e-5)
+        got_kw, want_kw = engine.keyword.search(query), fresh.keyword.search(query)
+        assert [(h.mo_id, h.chunk_id) for h in got_kw] == [(h.mo_id, h.chunk_id) for h in want_kw]
+        assert [h.score for h in got_kw] == pytest.approx([h.score for h in want_kw], rel=1e-5)
+
+
+def test_a_deleted_mo_is_never_returned_filtered_or_not_nor_by_its_id(engine):
+    engine.search("warm")
+    _no_rebuild(engine)
+    assert engine.delete("MO-0004") is True
+    for where in (None, {"site": "Costa Rica"}, {"marketplaces": "JP"}):
+        for query in ("unsolicited parcels strangers verified reviews", "MO-0004", "brushing"):
+            assert "MO-0004" not in [h.mo_id for h in engine.search(query, k=10, where=where).hits]
+    assert "MO-0004" not in engine.keyword.known_ids().values()
+    assert "MO-0004" not in {p.first for p in engine.duplicates(0.0)} | {p.second for p in engine.duplicates(0.0)}
+
+
+def test_a_write_by_a_second_engine_on_the_same_collection_is_seen_by_the_first(settings, engine):
+    engine.search("warm")
+    engine.generation_ttl = 0  # tokens are compared at most once a second; no waiting in tests
+    other = MOSearchEngine(settings)
+    other.upsert(EDITS[1])
+    assert engine.search("couriers delivered split", k=1).hits[0].mo_id == "MO-0011"
+    assert [h.mo_id for h in engine.keyword.search("couriers delivered split", k=1)] == ["MO-0011"]
+    other.delete("MO-0011")
+    assert "MO-0011" not in [h.mo_id for h in engine.search("couriers delivered split", k=5).hits]
+    assert engine.keyword.search("couriers delivered split") == []
+
+
+def test_a_write_by_another_engine_in_the_middle_of_this_ones_is_not_missed(settings, engine):
+    engine.search("warm")
+    other = MOSearchEngine(settings)
+
+    def interleaved():  # the other replica's whole write lands between this engine's two token bumps
+        engine.vectors.bump_generation()
+        other.upsert(EDITS[1])
+        engine.vectors.upsert(EDITS[2])
+
+    engine._write(["MO-0012"], interleaved)
+    # the keyword side itself, not only the dense side (which reads Chroma directly), must know both writes
+    assert [h.mo_id for h in engine.keyword.search("couriers delivered split", k=1)] == ["MO-0011"]
+    assert [h.mo_id for h in engine.keyword.search("vouchers fake orders", k=1)] == ["MO-0012"]
+
+
+def test_a_restart_after_edits_loads_the_snapshot_plus_the_changes_without_rebuilding(settings, engine):
+    engine.search("warm")  # whole snapshot saved here
+    for doc in EDITS:
+        engine.upsert(doc)
+    engine.delete("MO-0001")
+    restarted = MOSearchEngine(settings)
+    _no_rebuild(restarted)
+    assert restarted.search("bricks laptops", k=1).hits[0].mo_id == "MO-0002"
+    assert restarted.search("vouchers fake orders", k=1, where={"site": "India"}).hits[0].mo_id == "MO-0012"
+    assert "MO-0001" not in [h.mo_id for h in restarted.search("gift cards payout bank", k=10).hits]
+    assert len(restarted.keyword) == len(engine.keyword) == 5  # 4, 2 added, 1 deleted
+
+
+def test_a_restart_never_loads_a_snapshot_older_than_the_last_write(settings, engine):
+    engine.search("warm")
+    engine.upsert(EDITS[0])
+    engine.vectors.upsert(EDITS[1])  # written behind the engine's back: no snapshot knows it
+    restarted = MOSearchEngine(settings)
+    builds = []
+    build = restarted._build_keyword
+    restarted._build_keyword = lambda: builds.append(1) or build()  # type: ignore[method-assign]
+    assert [h.mo_id for h in restarted.keyword.search("couriers delivered split", k=1)] == ["MO-0011"]
+    assert builds == [1]
+
+
+def test_a_write_by_another_engine_just_before_this_ones_is_not_missed(settings, engine):
+    engine.search("warm")  # in step; the next token check is up to a second away
+    MOSearchEngine(settings).upsert(EDITS[1])
+    engine.upsert(EDITS[2])
+    assert [h.mo_id for h in engine.keyword.search("couriers delivered split", k=1)] == ["MO-0011"]
+    assert [h.mo_id for h in engine.keyword.search("vouchers fake orders", k=1)] == ["MO-0012"]
+
+
+def test_a_snapshot_written_by_an_earlier_version_of_the_keyword_side_is_rebuilt_not_loaded(settings, engine):
+    import pickle
+
+    generation = engine.vectors.generation()
+    (settings.home / "mos_keyword.pickle").write_bytes(pickle.dumps((generation, {"an": "old index"})))
+    restarted = MOSearchEngine(settings)
+    assert restarted.search("forged utility bills", k=1).hits[0].mo_id == "MO-0003"
