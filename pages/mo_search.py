@@ -24,6 +24,15 @@ if count_mos() == 0:
                 "the demo world with `python -m rm_core demo seed`.")
 
 
+MAX_PAIRS_SHOWN = 1_000
+
+
+@st.cache_data(max_entries=8, show_spinner="Comparing MOs…")
+def duplicate_pairs(generation: str, threshold: float):
+    """Pairs for the index as it is now: the generation token changes with every write to it."""
+    return mo_engine().duplicates(threshold)
+
+
 def _chips(meta: dict) -> str:
     parts = [meta.get("abuse_family"), meta.get("stage"), ", ".join(meta.get("marketplaces") or []),
              meta.get("site"), meta.get("status"), meta.get("severity")]
@@ -202,12 +211,17 @@ with match_tab:
 
 with dup_tab:
     threshold = st.slider("Similarity threshold", 0.70, 0.99, 0.88, 0.01)
-    pairs = engine.duplicates(threshold) if st.toggle("Find pairs of MOs to merge", key="dups") else None
+    pairs = (duplicate_pairs(engine.current_generation(), threshold)
+             if st.toggle("Find pairs of MOs to merge", key="dups") else None)
     if pairs is None:
-        st.caption("Compares every MO with every other; turn on to list the pairs above the threshold.")
+        st.caption("Compares every MO with its nearest MOs (every other MO up to 12,000); turn on to list the pairs "
+                   "above the threshold.")
     elif pairs:
+        if len(pairs) > MAX_PAIRS_SHOWN:
+            st.caption(f"{len(pairs):,} pairs; the {MAX_PAIRS_SHOWN:,} most similar are shown. Raise the threshold "
+                       "to see fewer.")
         st.dataframe([{"first": p.first, "first title": p.first_title, "second": p.second,
-                       "second title": p.second_title, "similarity": p.score} for p in pairs],
+                       "second title": p.second_title, "similarity": p.score} for p in pairs[:MAX_PAIRS_SHOWN]],
                      hide_index=True, width="stretch",
                      column_config={"similarity": st.column_config.NumberColumn(format="%.3f")})
     else:

@@ -108,6 +108,14 @@ class MOSearchEngine:
                     self._save_keyword(generation)
             return self._keyword
 
+    def current_generation(self) -> str:
+        """The collection's generation token, after bringing the in-memory side up to it (a result cached under
+        this token was computed from exactly this content)."""
+        with self._lock:
+            self._generation_checked = float("-inf")
+            self.keyword
+            return self._keyword_generation or ""
+
     @property
     def _keyword_path(self) -> Path | None:
         home = getattr(self.settings, "home", None)

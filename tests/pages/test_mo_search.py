@@ -120,3 +120,16 @@ def test_a_crafted_title_shows_escaped_in_the_detail_header_and_the_similar_butt
     similar = next(b.label for b in at.button if b.key == "sim-MO-0004")
     assert similar.startswith(f"MO-0004 · {escaped} (")
     assert not any("[x](https://evil.example)" in b.label for b in at.button)
+
+
+def test_the_duplicate_finder_lists_an_mo_written_up_twice_and_sees_a_new_save(seeded):
+    at = app_test(PAGE).run()
+    at.toggle(key="dups").set_value(True).run()
+    assert not at.exception
+    assert any("No pair of MOs is this similar" in i.value for i in at.info)
+    twin = dict(MOS[0], title="Forged utility bills during onboarding")
+    create_mo(Actor("tester", "admin"), twin, MOSearchEngine(seeded))
+    at.run()  # the save changed the index's generation: the cached pairs are not reused
+    pairs = [d.value for d in at.dataframe if "similarity" in d.value.columns][0]
+    assert (pairs["first"][0], pairs["second"][0]) == ("MO-0001", "MO-0004")
+    assert pairs["similarity"][0] >= 0.88
