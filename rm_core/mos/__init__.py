@@ -1,6 +1,6 @@
 """MO repository search: embeddings, the Chroma index, keyword side, fused search, "is this a known MO?".
 
-Heavy libraries (torch, chromadb, bm25s) load on first use, so importing this package stays cheap.
+Heavy libraries (torch, chromadb) load on first use, so importing this package stays cheap.
 """
 from __future__ import annotations
 
