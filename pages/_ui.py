@@ -1,6 +1,7 @@
 """What every page shares: the acting user, calling a service with clear errors, empty states, downloads."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -132,10 +133,13 @@ def import_export_tab(noun: str, *, key: str, has_rows: bool, export: Callable[[
         if st.button(f"Prepare CSV of all {noun}", key=f"export-{key}-prepare", icon=":material/table:"):
             with st.spinner("Writing the CSV…"):
                 st.session_state[f"export-{key}-csv"] = export()
+                st.session_state[f"export-{key}-at"] = dt.datetime.now().strftime("%H:%M:%S")
         if st.session_state.get(f"export-{key}-csv"):
             st.download_button(f"Download {noun} (CSV)", st.session_state[f"export-{key}-csv"].encode("utf-8"),
                                file_name=f"{key}.csv", mime="text/csv", icon=":material/download:",
                                key=f"export-{key}", on_click="ignore")
+            st.caption(f"Prepared at {st.session_state.get(f'export-{key}-at', '')}; prepare it again to include "
+                       "later changes.")
     st.subheader("Import")
     st.caption(f"{columns} If any row is invalid nothing is imported, and every problem is listed by row and field.")
     if template is not None:
@@ -150,6 +154,8 @@ def import_export_tab(noun: str, *, key: str, has_rows: bool, export: Callable[[
         if upload is None:
             flash("error", "Choose a CSV file first.")
             return
-        act(import_fn, actor, upload.getvalue(), upload.name, success=lambda r: f"Imported {r.count} {noun}.")
+        if act(import_fn, actor, upload.getvalue(), upload.name,
+               success=lambda r: f"Imported {r.count} {noun}.") is not None:
+            st.session_state.pop(f"export-{key}-csv", None)  # a CSV prepared before the import is out of date
 
     st.button("Import", on_click=_import, key=f"import-{key}-go", icon=":material/upload:")

@@ -28,9 +28,11 @@ MAX_PAIRS_SHOWN = 1_000
 
 
 @st.cache_data(max_entries=8, show_spinner="Comparing MOs…")
-def duplicate_pairs(generation: str, threshold: float):
-    """Pairs for the index as it is now: the generation token changes with every write to it."""
-    return mo_engine().duplicates(threshold)
+def duplicate_pairs(generation: str, threshold: float) -> tuple[int, list]:
+    """(how many pairs, the most similar MAX_PAIRS_SHOWN) for the index as it is now: the generation token changes
+    with every write to it. Only the shown pairs are cached (a copy is unpickled on every rerun)."""
+    pairs = mo_engine().duplicates(threshold)
+    return len(pairs), pairs[:MAX_PAIRS_SHOWN]
 
 
 def _chips(meta: dict) -> str:
@@ -200,28 +202,30 @@ with match_tab:
         verdicts = {"known": ("Known MO", st.success), "related": ("Related to known MOs", st.warning),
                     "new": ("Likely a new MO", st.info)}
         label, box = verdicts[result.verdict]
-        box(f"**{label}.** {md_escape(getattr(result, 'explanation', ''))}")
-        st.dataframe([{"mo_id": m.mo_id, "title": m.title, "similarity": m.score} for m in result.matches],
+        box(f"**{label}.** {md_escape(result.reason)}")
+        st.dataframe([{"mo_id": m.mo_id, "title": m.title, "match score": m.score} for m in result.matches],
                      hide_index=True, width="stretch",
-                     column_config={"similarity": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                                  format="%.2f")})
+                     column_config={"match score": st.column_config.NumberColumn(
+                         format="%.2f", help="How strongly search ranks this MO for the notes, 0 to 1 (for long "
+                                             "notes it reflects the MO's ranks by meaning and by keywords, not a "
+                                             "similarity). The verdict above weighs more than this number.")})
         if result.verdict != "known" and can(actor, "mo.edit"):
             with st.expander("Start a new MO from these notes", expanded=result.verdict == "new"):
                 mo_form("new-from-notes", prefill=st.session_state.get("match_notes", ""))
 
 with dup_tab:
     threshold = st.slider("Similarity threshold", 0.70, 0.99, 0.88, 0.01)
-    pairs = (duplicate_pairs(engine.current_generation(), threshold)
-             if st.toggle("Find pairs of MOs to merge", key="dups") else None)
+    total, pairs = (duplicate_pairs(engine.current_generation(), threshold)
+                    if st.toggle("Find pairs of MOs to merge", key="dups") else (0, None))
     if pairs is None:
         st.caption("Compares every MO with its nearest MOs (every other MO up to 12,000); turn on to list the pairs "
                    "above the threshold.")
     elif pairs:
-        if len(pairs) > MAX_PAIRS_SHOWN:
-            st.caption(f"{len(pairs):,} pairs; the {MAX_PAIRS_SHOWN:,} most similar are shown. Raise the threshold "
-                       "to see fewer.")
+        if total > len(pairs):
+            st.caption(f"{total:,} pairs; the {len(pairs):,} most similar are shown. Raise the threshold to see "
+                       "fewer.")
         st.dataframe([{"first": p.first, "first title": p.first_title, "second": p.second,
-                       "second title": p.second_title, "similarity": p.score} for p in pairs[:MAX_PAIRS_SHOWN]],
+                       "second title": p.second_title, "similarity": p.score} for p in pairs],
                      hide_index=True, width="stretch",
                      column_config={"similarity": st.column_config.NumberColumn(format="%.3f")})
     else:

@@ -302,7 +302,8 @@ with tab_io:
         "requests", key="requests", has_rows=not requests.is_empty(), export=lambda: export_table("requests"),
         columns="Columns: kind, title, requester_team (required); id, description, priority, owner, site, status, "
                 "opened_at, sla_due, resolved_at, closed_at, root_cause_category, root_cause_note, mo_id, gap_id.",
-        import_fn=import_requests, actor=actor, editable=editable,
+        import_fn=lambda who, data, name: import_requests(who, data, name, sla_table=load_sla_table(settings.home)),
+        actor=actor, editable=editable,
         template=pl.DataFrame({
             "kind": ["partner_request"], "title": ["Sellers with forged utility bills in DE"],
             "requester_team": ["BRP EU"], "priority": ["P2"], "owner": ["priya"], "site": ["India"],

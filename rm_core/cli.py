@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from rm_core.errors import UserError
@@ -27,6 +30,18 @@ DOMAIN_CLIS = (
 )
 
 
+# commands that never open the workbench's database (the rest migrate it first: an empty state folder is a valid
+# start for every command, as for the app)
+FILE_ONLY_COMMANDS = frozenset({"db", "metrics"})
+
+
+def _migrate() -> None:
+    from rm_core.store.migrate import is_current, upgrade
+
+    if not is_current():
+        upgrade()
+
+
 def write_output(data: str | bytes, out: Path | str | None, what: str = "") -> None:
     """A command's result to `out` (written whole to a temporary file, then moved into place, so a failure never
     leaves half a file) and a one-line receipt on stderr, or to stdout when no file is named."""
@@ -35,17 +50,33 @@ def write_output(data: str | bytes, out: Path | str | None, what: str = "") -> N
         return
     path = Path(out)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    partial = path.with_name(f".{path.name}.partial")
+    partial: Path | None = None
     try:
-        if path.is_dir():
+        target = path.resolve()  # a symlink's target is what gets the new content
+        if target.is_dir():
             raise IsADirectoryError(21, "Is a directory")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(payload)
-        partial.replace(path)
+        if target.exists() and not target.is_file():  # a pipe or a device (/dev/stdout): write to it as it is
+            target.write_bytes(payload)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+            partial = Path(name)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.chmod(partial, mode)
+            partial.replace(target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         raise UserError(f"Cannot write {path}: {exc.strerror or exc}") from None
     print(f"Wrote {what + ' to ' if what else ''}{path} ({len(payload):,} bytes).", file=sys.stderr)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command not in FILE_ONLY_COMMANDS:
+            _migrate()
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

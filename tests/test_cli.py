@@ -2,6 +2,8 @@
 import json
 import zipfile
 
+import pytest
+
 from sqlalchemy import func, select
 
 from rm_core.cli import main
@@ -72,3 +74,34 @@ def test_restoring_a_backup_with_a_damaged_row_changes_nothing(state, tmp_path, 
     assert "tables/mos.jsonl line 1 is not a valid row" in capsys.readouterr().err
     meta = json.loads(zipfile.ZipFile(good).read("meta.json"))
     assert meta["format"] == "rm-backup/1"
+
+
+def test_an_output_through_a_symlink_updates_its_target_and_keeps_its_mode(state, tmp_path, capsys):
+    import os
+    import stat
+
+    resolve_actor("tester")
+    target = tmp_path / "real.md"
+    target.write_text("old", encoding="utf-8")
+    os.chmod(target, 0o600)
+    link = tmp_path / "link.md"
+    link.symlink_to(target)
+    assert main(["roadmap", "export", "--format", "md", "--out", str(link)]) == 0
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("# ")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+@pytest.mark.parametrize("argv", [["roadmap", "list", "--format", "json"], ["trackers", "gaps", "list"],
+                                  ["workshop", "list"]])
+def test_every_command_starts_from_an_empty_state_folder(tmp_path, monkeypatch, capsys, argv):
+    from rm_core.settings import get_settings
+
+    monkeypatch.setenv("RM_HOME", str(tmp_path / "fresh"))
+    monkeypatch.delenv("RM_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(argv) == 0, capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
+    assert "Traceback" not in capsys.readouterr().err

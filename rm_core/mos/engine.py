@@ -1,6 +1,7 @@
 """The MO search engine the service layer calls: index, search, match, similar MOs, duplicates, repair."""
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -102,6 +103,8 @@ class MOSearchEngine:
                 generation = self.vectors.bump_generation()
             if self._keyword is None or self._keyword_generation != generation:
                 loaded = self._load_keyword(generation)
+                if loaded is not None and loaded.vectors is None and len(loaded):
+                    loaded = None  # saved before it kept chunk vectors: filtered search would fall back to Chroma
                 self._keyword = loaded if loaded is not None else self._build_keyword()
                 self._keyword_generation = generation
                 if loaded is None:
@@ -160,8 +163,9 @@ class MOSearchEngine:
         whether it was compacted on the way."""
         present = [change for change in changes.values() if change]
         entries = [e for change in present for e in change[0]]
+        # an index that keeps vectors, or one with nothing yet (it starts keeping them with its first chunks)
         vectors = np.concatenate([change[1] for change in present]) \
-            if present and index.vectors is not None else None
+            if present and (index.vectors is not None or index.n == 0) else None
         patched = index.patched(list(changes), entries, vectors)
         return (patched.compacted(), True) if patched.needs_compaction else (patched, False)
 
@@ -188,11 +192,19 @@ class MOSearchEngine:
 
     @staticmethod
     def _write_snapshot(path: Path, payload: Any) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Save a snapshot; it is only a cache (the collection is the truth), so a full disk or a read-only state
+        folder costs a rebuild at the next start, never the write that is being saved."""
         partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
-        with partial.open("wb") as fh:
-            pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        partial.replace(path)  # atomic: a reader sees the old snapshot or the new one, never half
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as fh:
+                pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(path)  # atomic: a reader sees the old snapshot or the new one, never half
+        except OSError as exc:
+            for stale in (partial, path):  # an older snapshot must not outlive the write it missed
+                with contextlib.suppress(OSError):
+                    stale.unlink(missing_ok=True)
+            log.warning("could not save the keyword snapshot %s (%s): the next start rebuilds it", path, exc)
 
     @staticmethod
     def _keyword_entry(chunk_id: str, document: str | None, meta: dict[str, Any]) -> tuple[str, str, str, dict]:
@@ -232,6 +244,10 @@ class MOSearchEngine:
         Chroma has no compare-and-set, so one gap remains: another writer's two token bumps would both have to
         land inside this engine's read-then-write of the token (well under a millisecond each) to go unseen."""
         with self._lock:
+            if self._keyword is None and len(set(mo_ids)) <= KeywordIndex.COMPACT_MIN:
+                # a process that has not searched yet (a restart, the CLI): load the keyword side first so this
+                # write is patched in and saved, instead of leaving every process a full rebuild
+                self.keyword
             bumps = self.vectors.bumps
             bumps.clear()
             try:

@@ -257,3 +257,41 @@ def test_a_snapshot_written_by_an_earlier_version_of_the_keyword_side_is_rebuilt
     (settings.home / "mos_keyword.pickle").write_bytes(pickle.dumps((generation, {"an": "old index"})))
     restarted = MOSearchEngine(settings)
     assert restarted.search("forged utility bills", k=1).hits[0].mo_id == "MO-0003"
+
+
+def test_a_save_by_a_process_that_has_not_searched_yet_is_patched_in_not_left_as_a_rebuild(settings, engine):
+    engine.search("warm")  # whole snapshot saved here
+    fresh = MOSearchEngine(settings)  # a restarted server, or the CLI
+    _no_rebuild(fresh)
+    fresh.upsert(EDITS[0])
+    assert fresh._keyword is not None
+    later = MOSearchEngine(settings)
+    _no_rebuild(later)
+    assert later.search("bricks laptops", k=1).hits[0].mo_id == "MO-0002"
+
+
+def test_an_index_that_starts_empty_keeps_chunk_vectors_through_saves_and_restarts(settings, corpus):
+    first = MOSearchEngine(settings)
+    first.search("nothing yet")  # the keyword side of an empty collection
+    for doc in corpus:
+        first.upsert(doc)
+    assert first.keyword.vectors is not None and len(first.keyword.vectors) == len(first.keyword)
+    restarted = MOSearchEngine(settings)
+    assert restarted.keyword.vectors is not None
+    assert restarted.search("utility bills", k=1, where={"site": "India"}).hits[0].mo_id == "MO-0003"
+
+
+def test_a_snapshot_that_cannot_be_saved_costs_a_rebuild_not_the_save(settings, engine, monkeypatch):
+    from pathlib import Path
+
+    engine.search("warm")
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "open", full_disk)
+    engine.upsert(EDITS[0])  # saved in the collection; only the snapshot failed
+    monkeypatch.undo()
+    assert engine.search("bricks laptops", k=1).hits[0].mo_id == "MO-0002"
+    restarted = MOSearchEngine(settings)
+    assert restarted.search("bricks laptops", k=1).hits[0].mo_id == "MO-0002"

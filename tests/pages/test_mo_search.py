@@ -83,7 +83,9 @@ def test_known_mo_check_gives_a_verdict_with_scores(seeded):
     [b for b in at.button if b.label == "Check"][0].click().run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert table["mo_id"].iloc[0] == "MO-0001"
+    assert table["mo_id"].iloc[0] == "MO-0001" and "match score" in table.columns
+    verdict = [m.value for m in [*at.success, *at.warning, *at.info] if "MO" in m.value][0]
+    assert "strength" in verdict and "of the key terms found" in verdict  # the reason behind the verdict
 
 
 def test_coverage_lists_mos_without_rules(seeded):
