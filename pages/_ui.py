@@ -115,6 +115,21 @@ def show_flash(box=None) -> None:
         box.success(md_escape(item[1]), icon=":material/check_circle:")
 
 
+def record_by_id(label: str, key: str, placeholder: str, empty: str, get: Callable[[str], T]) -> T | None:
+    """An id box and the record it names: the empty state while the box is empty, the lookup's message (an unknown
+    id) as an error, else what `get` returns for the upper-cased id."""
+    st.text_input(label, key=key, placeholder=placeholder)
+    record_id = (st.session_state.get(key) or "").strip().upper()
+    if not record_id:
+        empty_state(empty)
+        return None
+    try:
+        return get(record_id)
+    except UserError as exc:
+        st.error(md_escape(str(exc)), icon=":material/error:")
+        return None
+
+
 def flash(kind: str, message: str) -> None:
     """Queue a message ("error" or "success") for `show_flash` on the next run."""
     st.session_state[_FLASH] = (kind, message)

@@ -5,9 +5,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, import_export_tab, show_flash
+from pages._ui import act, current_actor, empty_state, import_export_tab, record_by_id, show_flash
 from rm_core.charts import RAG_COLOURS
-from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.settings import get_settings
 from rm_core.text import md_escape
@@ -195,71 +194,64 @@ with tab_record:
         st.button("Record gap", type="primary", on_click=_record, key="g-submit", icon=":material/add:")
 
 with tab_update:
-    st.text_input("Gap id", key="u-gap-id", placeholder="GAP-0042")
-    gid = (st.session_state.get("u-gap-id") or "").strip().upper()
-    if not gid:
-        empty_state("Enter a gap id to quantify it, move it along, link evidence and the closing initiative.")
-    else:
-        try:
-            detail = get_gap(gid)
-        except UserError as exc:
-            st.error(md_escape(str(exc)), icon=":material/error:")
-            detail = None
-        if detail:
-            g = detail.gap
-            st.markdown(f"**{md_escape(g.id)} · {md_escape(g.title)}**")
-            impact = ("not quantified" if g.impact_usd is None else
-                      f"{g.impact_accounts:,} accounts, \\${g.impact_usd:,.0f} ({md_escape(g.impact_method)})")
-            st.caption(f"{STATUS_LABELS[g.status]} · owned by {md_escape(g.owning_team)} · impact: {impact} · "
-                       f"initiative: {md_escape(g.initiative_id) or 'none'}")
-            if g.missing:
-                st.text(g.missing)
-            if g.rejected_reason:
-                st.text(f"Rejected: {g.rejected_reason}")
-            if g.measured_usd is not None:
-                st.text(f"Measured after the fix: {g.measured_accounts:,} accounts, ${g.measured_usd:,.0f} "
-                        f"({g.measured_note})")
-            st.caption("Evidence: " + (md_escape(", ".join(detail.evidence_requests + detail.evidence_mos))
-                                       or "none yet"))
-            st.dataframe([{"from": f or "", "to": t, "at": a, "by": who, "note": n}
-                          for f, t, a, who, n in detail.history], hide_index=True, width="stretch",
-                         column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD")})
-            if not editable:
-                st.info("Changing gaps needs the editor or admin role.", icon=":material/lock:")
-            else:
-                if g.status in OPEN_STATUSES:
-                    with st.expander("Quantify impact", expanded=g.status == "identified"):
-                        c1, c2 = st.columns(2)
-                        c1.number_input("Accounts", min_value=0, step=1, value=g.impact_accounts or 0,
-                                        key=f"q-acc-{g.id}")
-                        c2.number_input("Exposure ($)", min_value=0.0, step=1000.0, value=g.impact_usd or 0.0,
-                                        key=f"q-usd-{g.id}")
-                        st.text_input("Method", value=g.impact_method, key=f"q-method-{g.id}",
-                                      placeholder="How the numbers were estimated")
-                        st.button("Save impact", on_click=_quantify, args=(g.id,), key=f"q-save-{g.id}")
-                moves = [s for s in NEXT_STATUSES[g.status] if s != "quantified"]
-                if moves:
-                    k = f"{g.id}-{g.status}"
-                    st.selectbox("Move to", moves, format_func=STATUS_LABELS.get, key=f"m-to-{k}")
-                    to = st.session_state.get(f"m-to-{k}")
-                    if to in ("in_progress", "closed"):
-                        st.text_input("Closing initiative", value=g.initiative_id or "", key=f"m-ini-{k}",
-                                      placeholder="INI-012")
-                    st.text_input("Reason (required to reject)" if to == "rejected" else "Note", key=f"m-note-{k}")
-                    st.button("Move", type="primary", on_click=_move, args=(g.id, g.status), key=f"m-go-{k}")
-                with st.expander("Evidence and initiative"):
-                    st.text_input("Add requests", key=f"e-reqs-{g.id}", placeholder="REQ-00017")
-                    st.text_input("Add MOs", key=f"e-mos-{g.id}", placeholder="MO-0142")
-                    st.button("Add evidence", on_click=_evidence, args=(g.id,), key=f"e-go-{g.id}")
-                    st.text_input("Closing initiative", value=g.initiative_id or "", key=f"i-{g.id}")
-                    st.button("Save initiative", on_click=_initiative, args=(g.id,), key=f"i-go-{g.id}")
-                if g.status == "closed":
-                    with st.expander("Measured impact after the fix", expanded=g.measured_usd is None):
-                        c1, c2 = st.columns(2)
-                        c1.number_input("Accounts", min_value=0, step=1, key=f"mi-acc-{g.id}")
-                        c2.number_input("Prevented ($)", min_value=0.0, step=1000.0, key=f"mi-usd-{g.id}")
-                        st.text_input("How it was measured", key=f"mi-note-{g.id}")
-                        st.button("Save measured impact", on_click=_measure, args=(g.id,), key=f"mi-go-{g.id}")
+    detail = record_by_id("Gap id", "u-gap-id", "GAP-0042",
+                          "Enter a gap id to quantify it, move it along, link evidence and the closing initiative.",
+                          get_gap)
+    if detail:
+        g = detail.gap
+        st.markdown(f"**{md_escape(g.id)} · {md_escape(g.title)}**")
+        impact = ("not quantified" if g.impact_usd is None else
+                  f"{g.impact_accounts:,} accounts, \\${g.impact_usd:,.0f} ({md_escape(g.impact_method)})")
+        st.caption(f"{STATUS_LABELS[g.status]} · owned by {md_escape(g.owning_team)} · impact: {impact} · "
+                   f"initiative: {md_escape(g.initiative_id) or 'none'}")
+        if g.missing:
+            st.text(g.missing)
+        if g.rejected_reason:
+            st.text(f"Rejected: {g.rejected_reason}")
+        if g.measured_usd is not None:
+            st.text(f"Measured after the fix: {g.measured_accounts:,} accounts, ${g.measured_usd:,.0f} "
+                    f"({g.measured_note})")
+        st.caption("Evidence: " + (md_escape(", ".join(detail.evidence_requests + detail.evidence_mos))
+                                   or "none yet"))
+        st.dataframe([{"from": f or "", "to": t, "at": a, "by": who, "note": n}
+                      for f, t, a, who, n in detail.history], hide_index=True, width="stretch",
+                     column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD")})
+        if not editable:
+            st.info("Changing gaps needs the editor or admin role.", icon=":material/lock:")
+        else:
+            if g.status in OPEN_STATUSES:
+                with st.expander("Quantify impact", expanded=g.status == "identified"):
+                    c1, c2 = st.columns(2)
+                    c1.number_input("Accounts", min_value=0, step=1, value=g.impact_accounts or 0,
+                                    key=f"q-acc-{g.id}")
+                    c2.number_input("Exposure ($)", min_value=0.0, step=1000.0, value=g.impact_usd or 0.0,
+                                    key=f"q-usd-{g.id}")
+                    st.text_input("Method", value=g.impact_method, key=f"q-method-{g.id}",
+                                  placeholder="How the numbers were estimated")
+                    st.button("Save impact", on_click=_quantify, args=(g.id,), key=f"q-save-{g.id}")
+            moves = [s for s in NEXT_STATUSES[g.status] if s != "quantified"]
+            if moves:
+                k = f"{g.id}-{g.status}"
+                st.selectbox("Move to", moves, format_func=STATUS_LABELS.get, key=f"m-to-{k}")
+                to = st.session_state.get(f"m-to-{k}")
+                if to in ("in_progress", "closed"):
+                    st.text_input("Closing initiative", value=g.initiative_id or "", key=f"m-ini-{k}",
+                                  placeholder="INI-012")
+                st.text_input("Reason (required to reject)" if to == "rejected" else "Note", key=f"m-note-{k}")
+                st.button("Move", type="primary", on_click=_move, args=(g.id, g.status), key=f"m-go-{k}")
+            with st.expander("Evidence and initiative"):
+                st.text_input("Add requests", key=f"e-reqs-{g.id}", placeholder="REQ-00017")
+                st.text_input("Add MOs", key=f"e-mos-{g.id}", placeholder="MO-0142")
+                st.button("Add evidence", on_click=_evidence, args=(g.id,), key=f"e-go-{g.id}")
+                st.text_input("Closing initiative", value=g.initiative_id or "", key=f"i-{g.id}")
+                st.button("Save initiative", on_click=_initiative, args=(g.id,), key=f"i-go-{g.id}")
+            if g.status == "closed":
+                with st.expander("Measured impact after the fix", expanded=g.measured_usd is None):
+                    c1, c2 = st.columns(2)
+                    c1.number_input("Accounts", min_value=0, step=1, key=f"mi-acc-{g.id}")
+                    c2.number_input("Prevented ($)", min_value=0.0, step=1000.0, key=f"mi-usd-{g.id}")
+                    st.text_input("How it was measured", key=f"mi-note-{g.id}")
+                    st.button("Save measured impact", on_click=_measure, args=(g.id,), key=f"mi-go-{g.id}")
 
 with tab_io:
     import_export_tab(

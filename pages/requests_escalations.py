@@ -8,9 +8,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, import_export_tab, show_flash
+from pages._ui import act, current_actor, empty_state, import_export_tab, record_by_id, show_flash
 from rm_core.charts import RAG_COLOURS
-from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.settings import get_settings
 from rm_core.text import md_escape
@@ -247,55 +246,47 @@ with tab_file:
                        '{"days": {"deep_dive": {"P1": 5}}, "business_days": true, "holidays": ["2026-12-25"]}')
 
 with tab_update:
-    st.text_input("Request id", key="u-id", placeholder="REQ-00017")
-    rid = (st.session_state.get("u-id") or "").strip().upper()
-    if not rid:
-        empty_state("Enter a request id (from the queue) to see its history and move it along.")
-    else:
-        try:
-            detail = get_request(rid)
-        except UserError as exc:
-            st.error(md_escape(str(exc)), icon=":material/error:")
-            detail = None
-        if detail:
-            r = detail.request
-            st.markdown(f"**{md_escape(r.id)} · {md_escape(r.title)}**")
-            colour = r.sla_colour(now)
-            st.caption(f"{KINDS[r.kind]} · {md_escape(r.priority)} · {STATUS_LABELS[r.status]} · requested by "
-                       f"{md_escape(r.requester_team)} · owner {md_escape(r.owner) or 'nobody'} · "
-                       f"SLA due {r.sla_due:%Y-%m-%d %H:%M} UTC ({COLOUR_MARK[colour]})")
-            if r.description:
-                st.text(r.description)
-            if r.root_cause_category:
-                st.markdown(f"Root cause: **{ROOT_CAUSES[r.root_cause_category]}** — {md_escape(r.root_cause_note)}")
-            st.dataframe([{"from": m.from_status or "", "to": m.to_status, "at": m.at, "by": m.actor,
-                           "note": m.note} for m in detail.history], hide_index=True, width="stretch",
-                         column_config={"from": "From", "to": "To", "by": "By", "note": "Note",
-                                        "at": st.column_config.DatetimeColumn("When (UTC)",
-                                                                              format="YYYY-MM-DD HH:mm")})
-            if not editable:
-                st.info("Moving requests needs the editor or admin role.", icon=":material/lock:")
-            elif not NEXT_STATUSES[r.status]:
-                st.info(f"{r.id} is closed. File a new request if the problem came back.")
-            else:
-                k = f"{r.id}-{r.status}"
-                st.selectbox("Move to", list(NEXT_STATUSES[r.status]), format_func=STATUS_LABELS.get,
-                             key=f"u-to-{k}")
-                if st.session_state.get(f"u-to-{k}") == "resolved":
-                    st.selectbox("Root-cause category", list(ROOT_CAUSES), format_func=ROOT_CAUSES.get,
-                                 index=None, key=f"u-cause-{k}", placeholder="Required to resolve")
-                    st.text_area("Root-cause note", key=f"u-cause-note-{k}", height=80,
-                                 placeholder="What caused it, and what was done")
-                st.text_input("Note (optional)", key=f"u-note-{k}")
-                st.button("Move", type="primary", on_click=_move, args=(r.id, r.status), key=f"u-move-{k}",
-                          icon=":material/arrow_forward:")
-            if editable:
-                with st.expander("Owner and links"):
-                    st.text_input("Owner", key=f"u-owner-{r.id}", value=r.owner)
-                    st.button("Assign", on_click=_assign, args=(r.id,), key=f"u-assign-{r.id}")
-                    st.text_input("Linked MO", key=f"u-mo-{r.id}", value=r.mo_id or "")
-                    st.text_input("Upstream gap it revealed", key=f"u-gap-{r.id}", value=r.gap_id or "")
-                    st.button("Save links", on_click=_link, args=(r.id,), key=f"u-link-{r.id}")
+    detail = record_by_id("Request id", "u-id", "REQ-00017",
+                          "Enter a request id (from the queue) to see its history and move it along.", get_request)
+    if detail:
+        r = detail.request
+        st.markdown(f"**{md_escape(r.id)} · {md_escape(r.title)}**")
+        colour = r.sla_colour(now)
+        st.caption(f"{KINDS[r.kind]} · {md_escape(r.priority)} · {STATUS_LABELS[r.status]} · requested by "
+                   f"{md_escape(r.requester_team)} · owner {md_escape(r.owner) or 'nobody'} · "
+                   f"SLA due {r.sla_due:%Y-%m-%d %H:%M} UTC ({COLOUR_MARK[colour]})")
+        if r.description:
+            st.text(r.description)
+        if r.root_cause_category:
+            st.markdown(f"Root cause: **{ROOT_CAUSES[r.root_cause_category]}** — {md_escape(r.root_cause_note)}")
+        st.dataframe([{"from": m.from_status or "", "to": m.to_status, "at": m.at, "by": m.actor,
+                       "note": m.note} for m in detail.history], hide_index=True, width="stretch",
+                     column_config={"from": "From", "to": "To", "by": "By", "note": "Note",
+                                    "at": st.column_config.DatetimeColumn("When (UTC)",
+                                                                          format="YYYY-MM-DD HH:mm")})
+        if not editable:
+            st.info("Moving requests needs the editor or admin role.", icon=":material/lock:")
+        elif not NEXT_STATUSES[r.status]:
+            st.info(f"{r.id} is closed. File a new request if the problem came back.")
+        else:
+            k = f"{r.id}-{r.status}"
+            st.selectbox("Move to", list(NEXT_STATUSES[r.status]), format_func=STATUS_LABELS.get,
+                         key=f"u-to-{k}")
+            if st.session_state.get(f"u-to-{k}") == "resolved":
+                st.selectbox("Root-cause category", list(ROOT_CAUSES), format_func=ROOT_CAUSES.get,
+                             index=None, key=f"u-cause-{k}", placeholder="Required to resolve")
+                st.text_area("Root-cause note", key=f"u-cause-note-{k}", height=80,
+                             placeholder="What caused it, and what was done")
+            st.text_input("Note (optional)", key=f"u-note-{k}")
+            st.button("Move", type="primary", on_click=_move, args=(r.id, r.status), key=f"u-move-{k}",
+                      icon=":material/arrow_forward:")
+        if editable:
+            with st.expander("Owner and links"):
+                st.text_input("Owner", key=f"u-owner-{r.id}", value=r.owner)
+                st.button("Assign", on_click=_assign, args=(r.id,), key=f"u-assign-{r.id}")
+                st.text_input("Linked MO", key=f"u-mo-{r.id}", value=r.mo_id or "")
+                st.text_input("Upstream gap it revealed", key=f"u-gap-{r.id}", value=r.gap_id or "")
+                st.button("Save links", on_click=_link, args=(r.id,), key=f"u-link-{r.id}")
 
 with tab_io:
     import_export_tab(

@@ -93,3 +93,13 @@ def test_a_viewer_gets_the_export_but_no_import(state, admin):
     assert any("needs the editor role" in c.value for c in at.caption)
     assert not at.button(key="export-gaps-prepare").disabled
     assert "import-gaps-go" not in [b.key for b in at.button]
+
+
+def test_the_update_tab_names_an_unknown_gap_id_and_opens_a_known_one(state, admin):
+    a, _ = _seed(admin)
+    at = app_test(PAGE).run()
+    assert any("Enter a gap id" in i.value for i in at.info)
+    at.text_input(key="u-gap-id").input("gap-9999").run()
+    assert not at.exception and any("GAP-9999" in e.value for e in at.error)
+    at.text_input(key="u-gap-id").input(a.id.lower()).run()  # ids are matched whatever their case
+    assert any(m.value.startswith(f"**{a.id} ·") for m in at.markdown)
