@@ -6,47 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rm_core import paths_to_green
 from rm_core.audit import record_event, snapshot
 from rm_core.errors import Problem, ValidationFailed
 from rm_core.identity import Actor, require
 from rm_core.metrics.engine import judge_rag
 from rm_core.metrics.formatting import format_value
 from rm_core.metrics.results import DeckResult, MetricSeries
+from rm_core.paths_to_green import PathToGreenNote
 from rm_core.store.db import read_session, write_session
 from rm_core.store.models import FlashNote, PathToGreen
 
 RAGS = ("red", "amber", "green")
 RECORD_TYPE = "metric"
 MAX_NOTE = 20_000
-
-
-@dataclass(frozen=True)
-class PathToGreenNote:
-    """One saved version of a metric's path to green (the newest is the current one)."""
-
-    id: int
-    metric: str
-    rag: str
-    actions: str
-    owner: str
-    due: dt.date | None
-    blockers: str
-    decision_needed: str
-    created_at: dt.datetime
-    created_by: str
-
-    @property
-    def overdue(self) -> bool:
-        return self.due is not None and self.due < dt.date.today()
-
-
-def _note(row: PathToGreen) -> PathToGreenNote:
-    return PathToGreenNote(id=row.id, metric=row.record_id, rag=row.rag, actions=row.actions, owner=row.owner,
-                           due=row.due, blockers=row.blockers, decision_needed=row.decision_needed,
-                           created_at=row.created_at, created_by=row.created_by)
 
 
 def save_path_to_green(actor: Actor, metric: str, *, rag: str, actions: str, owner: str, due: dt.date | None,
@@ -71,7 +46,7 @@ def save_path_to_green(actor: Actor, metric: str, *, rag: str, actions: str, own
     if problems:
         raise ValidationFailed(problems)
     with write_session() as session:
-        previous = _latest_row(session, metric)
+        previous = paths_to_green.latest_row(session, RECORD_TYPE, metric)
         row = PathToGreen(record_type=RECORD_TYPE, record_id=metric[:120], rag=rag, actions=actions,
                           owner=owner[:64], due=due, blockers=(blockers or "").strip(),
                           decision_needed=(decision_needed or "").strip(), created_by=actor.name)
@@ -80,35 +55,21 @@ def save_path_to_green(actor: Actor, metric: str, *, rag: str, actions: str, own
         fields = ["rag", "actions", "owner", "due", "blockers", "decision_needed"]
         record_event(session, actor.name, "metrics.path_to_green", RECORD_TYPE, metric,
                      snapshot(previous, fields) if previous is not None else None, snapshot(row, fields))
-        return _note(row)
-
-
-def _latest_row(session: Session, metric: str) -> PathToGreen | None:
-    return session.scalars(select(PathToGreen).where(PathToGreen.record_type == RECORD_TYPE,
-                                                     PathToGreen.record_id == metric)
-                           .order_by(PathToGreen.created_at.desc(), PathToGreen.id.desc()).limit(1)).first()
+        return PathToGreenNote.of(row)
 
 
 def latest_paths(session: Session | None = None) -> dict[str, PathToGreenNote]:
     """The current path to green of every metric that has one."""
-    def read(s: Session) -> dict[str, PathToGreenNote]:
-        rows = s.scalars(select(PathToGreen).where(PathToGreen.record_type == RECORD_TYPE)
-                         .order_by(PathToGreen.created_at, PathToGreen.id)).all()
-        return {row.record_id: _note(row) for row in rows}
-
     if session is not None:
-        return read(session)
+        return paths_to_green.current(session, RECORD_TYPE)
     with read_session() as s:
-        return read(s)
+        return paths_to_green.current(s, RECORD_TYPE)
 
 
 def path_history(metric: str) -> list[PathToGreenNote]:
     """Every saved version of a metric's path to green, newest first."""
     with read_session() as s:
-        rows = s.scalars(select(PathToGreen).where(PathToGreen.record_type == RECORD_TYPE,
-                                                   PathToGreen.record_id == metric)
-                         .order_by(PathToGreen.created_at.desc(), PathToGreen.id.desc())).all()
-        return [_note(r) for r in rows]
+        return paths_to_green.history(s, RECORD_TYPE, metric)
 
 
 # ----------------------------------------------------------------------------------------------------------------

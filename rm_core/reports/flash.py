@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from rm_core.metrics.formatting import MISSING, format_box, format_change, format_value
 from rm_core.metrics.results import DeckResult
-from rm_core.metrics.status import MetricStatus, PathToGreenNote, latest_paths, metric_statuses
+from rm_core.metrics.status import MetricStatus, latest_paths, metric_statuses
+from rm_core.paths_to_green import PathToGreenNote
 from rm_core.store.models import FlashNote, Request
 from rm_core.text import html_escape, md_escape
 

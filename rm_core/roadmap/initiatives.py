@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rm_core import paths_to_green
 from rm_core.audit import record_event, snapshot
 from rm_core.errors import NotFound, Problem, UserError, ValidationFailed
 from rm_core.identity import Actor, require
-from rm_core.roadmap.plan import (STATUS_RAG, STATUSES, MilestonePoint, PathToGreenView, Plan, PlanItem,
+from rm_core.paths_to_green import PathToGreenNote
+from rm_core.roadmap.plan import (STATUS_RAG, STATUSES, MilestonePoint, Plan, PlanItem,
                                   find_cycle, roll_up)
 from rm_core.roadmap.validation import check_dates, clean_fields, parse_date
 from rm_core.store.db import read_session, write_session
@@ -82,11 +84,8 @@ def load_plan(session: Session | None = None) -> Plan:
     dependencies = [tuple(r) for r in session.execute(
         select(Dependency.predecessor_id, Dependency.successor_id)
         .order_by(Dependency.predecessor_id, Dependency.successor_id))]
-    paths: dict[str, PathToGreenView] = {}
-    for p in session.scalars(select(PathToGreen).where(PathToGreen.record_type == RECORD)
-                             .order_by(PathToGreen.created_at, PathToGreen.id)):
-        paths[p.record_id] = _path_view(p)
-    return Plan(items=items, milestones=milestones, dependencies=dependencies, paths_to_green=paths)
+    return Plan(items=items, milestones=milestones, dependencies=dependencies,
+                paths_to_green=paths_to_green.current(session, RECORD))
 
 
 def plan_version() -> tuple[Any, ...]:
@@ -104,11 +103,6 @@ def plan_version() -> tuple[Any, ...]:
             s.scalar(select(func.max(StatusChange.id))),
             s.scalar(select(func.max(PathToGreen.id))),
         )
-
-
-def _path_view(p: PathToGreen) -> PathToGreenView:
-    return PathToGreenView(p.record_id, p.rag, p.actions, p.owner, p.due, p.blockers, p.decision_needed,
-                           p.created_at, p.created_by)
 
 
 @dataclass(frozen=True)
@@ -129,13 +123,10 @@ def status_history(initiative_id: str) -> list[StatusEntry]:
         return [StatusEntry(r.at, r.actor, r.from_status, r.to_status, r.note) for r in rows]
 
 
-def path_to_green_history(initiative_id: str) -> list[PathToGreenView]:
+def path_to_green_history(initiative_id: str) -> list[PathToGreenNote]:
     """Every version of the initiative's path to green, newest first."""
     with read_session() as s:
-        rows = s.scalars(select(PathToGreen).where(PathToGreen.record_type == RECORD,
-                                                   PathToGreen.record_id == initiative_id)
-                         .order_by(PathToGreen.created_at.desc(), PathToGreen.id.desc()))
-        return [_path_view(r) for r in rows]
+        return paths_to_green.history(s, RECORD, initiative_id)
 
 
 def _get(session: Session, initiative_id: str) -> Initiative:

@@ -9,7 +9,10 @@ import datetime as dt
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rm_core.paths_to_green import PathToGreenNote
 
 STATUSES = ("not_started", "on_track", "at_risk", "off_track", "done")
 STATUS_LABELS = {"not_started": "Not started", "on_track": "On track", "at_risk": "At risk",
@@ -64,21 +67,6 @@ class MilestonePoint:
     done: bool = False
 
 
-@dataclass(frozen=True)
-class PathToGreenView:
-    """The current path to green of an amber/red initiative (older versions stay in the database)."""
-
-    initiative_id: str
-    rag: str
-    actions: str
-    owner: str
-    due: dt.date | None
-    blockers: str
-    decision_needed: str
-    created_at: dt.datetime
-    created_by: str
-
-
 @dataclass
 class Plan:
     """Everything the roadmap page shows, loaded in one read: initiatives, milestones, dependency edges
@@ -87,7 +75,7 @@ class Plan:
     items: list[PlanItem]
     milestones: list[MilestonePoint] = field(default_factory=list)
     dependencies: list[tuple[str, str]] = field(default_factory=list)
-    paths_to_green: dict[str, PathToGreenView] = field(default_factory=dict)
+    paths_to_green: dict[str, PathToGreenNote] = field(default_factory=dict)
 
     def by_id(self) -> dict[str, PlanItem]:
         return {item.id: item for item in self.items}
