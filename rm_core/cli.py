@@ -42,6 +42,14 @@ def _migrate() -> None:
         upgrade()
 
 
+def cli_actor():
+    """Who runs the command: the configured user (`RM_USER`), registered on first use like a local app user."""
+    from rm_core.identity import resolve_actor
+    from rm_core.settings import get_settings
+
+    return resolve_actor(get_settings().user)
+
+
 def write_output(data: str | bytes, out: Path | str | None, what: str = "") -> None:
     """A command's result to `out` (written whole to a temporary file, then moved into place, so a failure never
     leaves half a file) and a one-line receipt on stderr, or to stdout when no file is named."""

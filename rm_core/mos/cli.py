@@ -63,14 +63,13 @@ def _progress(done: int, total: int) -> None:
 
 def _import(args) -> int:
     from rm_core.errors import UserError
-    from rm_core.identity import resolve_actor
+    from rm_core.cli import cli_actor
     from rm_core.mos.repository import import_mos
-    from rm_core.settings import get_settings
 
     if not args.path.is_file():
         raise UserError(f"{args.path}: no such file.")
     engine = _engine()
-    report = import_mos(resolve_actor(get_settings().user), args.path, engine, progress=_progress)
+    report = import_mos(cli_actor(), args.path, engine, progress=_progress)
     print(f"{report.file}: {report.created} MOs created, {report.updated} updated, {report.indexed} indexed")
     return 0
 

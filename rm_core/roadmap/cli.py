@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from rm_core.errors import UserError
-from rm_core.cli import write_output
+from rm_core.cli import cli_actor, write_output
 
 EXPORT_FORMATS = ("csv", "md", "html", "png", "svg")
 
@@ -59,11 +59,6 @@ def register(subparsers) -> None:
     check.set_defaults(func=_check)
 
 
-def _actor():
-    from rm_core.identity import resolve_actor
-    from rm_core.settings import get_settings
-    return resolve_actor(get_settings().user)
-
 
 def _today() -> dt.date:
     return dt.date.today()
@@ -103,7 +98,7 @@ def _list(args) -> int:
 
 def _baseline_save(args) -> int:
     from rm_core.roadmap.baselines import save_baseline
-    info = save_baseline(_actor(), args.name)
+    info = save_baseline(cli_actor(), args.name)
     print(f"Saved baseline {info.name!r} with {info.initiatives} initiatives.")
     return 0
 
@@ -191,7 +186,7 @@ def _import(args) -> int:
     from rm_core.roadmap.importing import import_initiatives_csv
     if not args.path.is_file():
         raise UserError(f"No file {args.path}.")
-    result = import_initiatives_csv(_actor(), args.path, allow_new_owners=args.allow_new_owners)
+    result = import_initiatives_csv(cli_actor(), args.path, allow_new_owners=args.allow_new_owners)
     print(f"Imported {args.path.name}: {result.summary()}.")
     return 0
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from rm_core.cli import write_output
+from rm_core.cli import cli_actor, write_output
 
 
 def register(subparsers) -> None:
@@ -58,11 +58,6 @@ def register(subparsers) -> None:
     metrics.add_argument("--format", choices=("table", "json"), default="table")
     metrics.set_defaults(func=_metrics)
 
-
-def _actor():
-    from rm_core.identity import resolve_actor
-    from rm_core.settings import get_settings
-    return resolve_actor(get_settings().user)
 
 
 def _emit(frame, fmt: str) -> None:
@@ -135,7 +130,7 @@ def _import(args: argparse.Namespace) -> int:
     from rm_core.trackers.importing import IMPORTERS
     from rm_core.trackers.sla import load_sla_table
     kwargs = {"sla_table": load_sla_table(get_settings().home)} if args.what == "requests" else {}
-    result = IMPORTERS[args.what](_actor(), args.path, args.path.name, **kwargs)
+    result = IMPORTERS[args.what](cli_actor(), args.path, args.path.name, **kwargs)
     print(f"Imported {result.count} {args.what} from {result.file}"
           + (f" ({result.created[0]} … {result.created[-1]})" if result.created else ""))
     return 0
