@@ -37,11 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _engine():
     from rm_core.mos.engine import MOSearchEngine
     from rm_core.settings import get_settings
-    from rm_core.store.migrate import upgrade
 
-    settings = get_settings()
-    upgrade(settings)
-    return MOSearchEngine(settings)
+    return MOSearchEngine(get_settings())  # the database is migrated by rm_core.cli.main
 
 
 def _replay(engine) -> None:

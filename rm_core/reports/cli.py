@@ -36,12 +36,9 @@ def _date(text: str) -> dt.date:
 
 def run_flash(args: argparse.Namespace) -> int:
     from rm_core.reports.flash import flash_for_week, render_flash
-    from rm_core.settings import get_settings
-    from rm_core.store.migrate import upgrade
 
     if args.format == "pdf" and args.out is None:
         raise UserError("A PDF needs a file: add --out report.pdf")
-    upgrade(get_settings())
     filters = {k: v for k, v in (("site", args.site), ("team", args.team), ("abuse_type", args.abuse_type)) if v}
     report = flash_for_week(args.week_ending, filters)
     data = render_flash(report, args.format)
