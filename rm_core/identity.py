@@ -38,11 +38,24 @@ ROLE_PURPOSE = {
 }
 
 
+# What a capability session may still do: a leadership link only reads; a workshop participant link only takes
+# part in its own session (the workshop services also check the session itself).
+READ_ONLY_PERMISSIONS = frozenset({"read"})
+PARTICIPANT_PERMISSIONS = frozenset({"workshop.participate"})
+
+
 @dataclass(frozen=True)
 class Actor:
     name: str
     role: str
     display_name: str = ""
+    # how the actor was established: "local" (the machine's own user), "oidc", "cli", "link" (leadership share
+    # link) or "participant" (workshop participant link)
+    via: str = "local"
+    # a leadership-link session: every permission but "read" is refused, whatever the role says
+    read_only: bool = False
+    # a participant-link session: only "workshop.participate", and only in this workshop session
+    workshop_session: int | None = None
 
     @property
     def label(self) -> str:
@@ -50,11 +63,19 @@ class Actor:
 
 
 def can(actor: Actor, permission: str) -> bool:
+    if actor.read_only and permission not in READ_ONLY_PERMISSIONS:
+        return False
+    if actor.workshop_session is not None and permission not in PARTICIPANT_PERMISSIONS:
+        return False
     return actor.role in PERMISSIONS[permission]
 
 
 def require(actor: Actor, permission: str) -> None:
     """Raise PermissionDenied with a sentence the user can act on."""
+    if actor.read_only and permission not in READ_ONLY_PERMISSIONS:
+        raise PermissionDenied("This is a read-only share link; it cannot change anything.")
+    if actor.workshop_session is not None and permission not in PARTICIPANT_PERMISSIONS:
+        raise PermissionDenied("A workshop participant link only takes part in its own session.")
     if not can(actor, permission):
         allowed = " or ".join(sorted(PERMISSIONS[permission]))
         raise PermissionDenied(

@@ -46,3 +46,18 @@ def test_only_an_admin_changes_roles_and_it_is_audited(state, admin, editor):
     with read_session() as s:
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.set_role")).one()
         assert (ev.actor, ev.record_id, ev.after) == ("ada", "carlos", {"role": "editor"})
+
+
+def test_a_read_only_link_session_is_refused_every_write_whatever_its_role():
+    link = Actor("leadership-link", "admin", via="link", read_only=True)
+    assert can(link, "read")
+    assert [p for p in PERMISSIONS if p != "read" and can(link, p)] == []
+    with pytest.raises(PermissionDenied, match="read-only share link"):
+        require(link, "roadmap.edit")
+
+
+def test_a_participant_session_may_only_take_part_in_a_workshop():
+    guest = Actor("guest", "admin", via="participant", workshop_session=7)
+    assert [p for p in PERMISSIONS if can(guest, p)] == ["workshop.participate"]
+    with pytest.raises(PermissionDenied, match="participant link"):
+        require(guest, "workshop.facilitate")
