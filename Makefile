@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# loopback only: without sign-in only the machine's own user gets in anyway (README: Sign-in and roles)
+ADDRESS ?= 127.0.0.1
 SCALE ?= default
 PYTEST := $(PY) -m pytest
 export HF_HUB_OFFLINE := 1
@@ -27,15 +29,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, seed the demo world on first start (never over existing data), serve on :8501
+## make run: install, migrate, seed the demo world on first start (never over existing data), serve on 127.0.0.1:8501
 run: install
 	$(PY) -m rm_core db upgrade
 	$(PY) -m rm_core demo seed --scale $(SCALE) --if-empty
 	$(PY) -m rm_core mo reindex --check
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 serve: install
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Debian packages the test tiers need: PostgreSQL (storage tests), Chromium (browser tests), Pango (PDF)
 system-deps:

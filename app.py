@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import streamlit as st
 
 from rm_core.charts import enable_theme
 from rm_core.errors import UserError
-from rm_core.identity import ROLE_PURPOSE, resolve_actor
+from rm_core.identity import ROLE_PURPOSE, Actor, can, resolve_actor, resolve_signed_in
 from rm_core.settings import get_settings
+from rm_core.signin import AuthConfig, auth_config, is_local_visitor, read_secrets
 from rm_core.startup import prepare_state
 from rm_core.text import md_escape
 from pages._ui import mo_engine
@@ -24,6 +26,10 @@ PAGES = [
     ("Operate", "pages/requests_escalations.py", "Requests & escalations", ":material/support_agent:"),
     ("Operate", "pages/gaps.py", "Upstream gaps", ":material/troubleshoot:"),
     ("Operate", "pages/sops.py", "SOPs", ":material/checklist:"),
+]
+# registered only for admins (the services refuse everyone else anyway)
+ADMIN_PAGES = [
+    ("Admin", "pages/users.py", "Users", ":material/manage_accounts:"),
 ]
 
 
@@ -42,21 +48,79 @@ def _prepared(database_url: str, home: str) -> list[str]:
     return warnings
 
 
-def _identity() -> tuple[str, str, bool]:
-    """(user name, display name, is local). OIDC through st.login when [auth] is configured in secrets."""
-    try:
-        has_auth = "auth" in st.secrets
-    except Exception:  # no secrets file at all: a local install
-        has_auth = False
-    if has_auth:
-        if not st.user.is_logged_in:
-            st.title("Risk Mining Workbench")
-            st.button("Sign in", on_click=st.login, type="primary")
-            st.stop()
-        name = st.user.get("email") or st.user.get("name") or "user"
-        return str(name), str(st.user.get("name") or name), False
-    user = get_settings().user
-    return user, user, True
+@dataclass(frozen=True)
+class Visitor:
+    """Who is looking: an actor, or none with the reason the no-role page explains."""
+
+    actor: Actor | None
+    # "local", "signed_in", "no_sign_in" (no [auth] and not the machine's own user), "sign_in" (not signed in
+    # yet), "pending" (signed in, no role granted), "deactivated"
+    reason: str
+    email: str = ""
+
+
+def _auth() -> AuthConfig | None:
+    """The validated [auth] section of the secrets files Streamlit reads; a broken one raises (never local mode)."""
+    secrets, found = read_secrets(st.get_option("secrets.files") or [])
+    return auth_config(secrets, ", ".join(found) or "secrets.toml")
+
+
+def _identity(auth: AuthConfig | None) -> Visitor:
+    """Who this visitor is, resolved in one place; `.actor` is None for "no role" (they may still hold a share
+    link)."""
+    settings = get_settings()
+    if auth is None:
+        headers = dict(st.context.headers or {})
+        remote = st.context.ip_address  # None for a loopback connection
+        if is_local_visitor(st.get_option("server.address"), headers, remote if isinstance(remote, str) else None):
+            return Visitor(resolve_actor(settings.user, via="local"), "local")
+        return Visitor(None, "no_sign_in")
+    if not st.user.is_logged_in:
+        return Visitor(None, "sign_in")
+    access = resolve_signed_in(st.user.to_dict(), settings)
+    return Visitor(access.actor, "signed_in" if access.actor else access.reason, access.email)
+
+
+def _only(render, title: str) -> None:
+    """Serve one page for every URL: without st.navigation Streamlit would list the pages/ folder itself."""
+    st.navigation([st.Page(render, title=title, url_path="welcome", default=True)], position="hidden").run()
+    st.stop()
+
+
+def _no_role_page(visitor: Visitor, auth: AuthConfig | None) -> None:
+    def render() -> None:
+        st.title("Risk Mining Workbench")
+        if visitor.reason == "sign_in":
+            st.write("Sign in with your company account to use the workbench.")
+            for provider in (auth.providers if auth else ()):
+                label = "Sign in" if provider == "default" else f"Sign in with {provider}"
+                st.button(label, on_click=st.login, args=(None if provider == "default" else provider,),
+                          type="primary", key=f"login-{provider}")
+        elif visitor.reason == "pending":
+            st.info(f"You are signed in as **{md_escape(visitor.email or 'an unknown account')}**, but nobody has "
+                    "given you access to the workbench yet. Ask an admin for access: they grant you a role on the "
+                    "Users page.", icon=":material/lock:")
+            st.button("Sign out", on_click=st.logout)
+        elif visitor.reason == "deactivated":
+            st.warning(f"The account **{md_escape(visitor.email or '')}** has been deactivated. Ask an admin if "
+                       "you need access again.", icon=":material/block:")
+            st.button("Sign out", on_click=st.logout)
+        else:
+            st.warning("Sign-in is not configured on this server, so only the machine's own user (a browser on "
+                       "the server itself, at http://localhost) can use it without signing in.",
+                       icon=":material/lock:")
+            st.markdown("To let others in, the person running the server adds an `[auth]` section (OpenID "
+                        "Connect) to `.streamlit/secrets.toml` — see *Sign-in and roles* in the README. If you "
+                        "were sent a share link, open that link instead.")
+
+    _only(render, "Sign in" if visitor.reason == "sign_in" else "Access")
+
+
+def _cannot_start(message: str) -> None:
+    def render() -> None:
+        st.error(f"The workbench cannot start: {md_escape(message)}", icon=":material/error:")
+
+    _only(render, "Cannot start")
 
 
 def main() -> None:
@@ -65,12 +129,19 @@ def main() -> None:
     try:
         settings = get_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        auth = _auth()
         warnings = _prepared(settings.database_url, str(settings.home))
-        name, display, local = _identity()
-        actor = resolve_actor(name, display, local=local)
+        visitor = _identity(auth)
     except UserError as exc:
-        st.error(f"The workbench cannot start: {md_escape(str(exc))}", icon=":material/error:")
-        st.stop()
+        st.session_state.pop("actor", None)
+        _cannot_start(str(exc))
+        return
+    actor = visitor.actor
+    if actor is None:
+        st.session_state.pop("actor", None)
+        # Share links: a visitor with no role may still hold a signed link; it is checked here, before this page.
+        _no_role_page(visitor, auth)
+        return
     st.session_state["actor"] = actor
     enable_theme()
 
@@ -78,15 +149,21 @@ def main() -> None:
     sections: dict[str, list] = {}
     for section, path, title, icon in PAGES:
         sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon, default=path.endswith("home.py")))
+    if can(actor, "users.manage"):
+        for section, path, title, icon in ADMIN_PAGES:
+            sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
     nav = st.navigation(sections, position="hidden" if leadership else "sidebar")
 
     if not leadership:
         with st.sidebar:
-            st.caption(f"Signed in as **{md_escape(actor.label)}** · {actor.role}")
+            who = md_escape(actor.label)
+            if visitor.email and visitor.email != actor.label.lower():
+                who += f" ({md_escape(visitor.email)})"
+            st.caption(f"Signed in as **{who}** · {actor.role}")
             st.caption(ROLE_PURPOSE[actor.role])
             for warning in warnings:
                 st.warning(warning, icon=":material/warning:")
-            if not local:
+            if actor.via == "oidc":
                 st.button("Sign out", on_click=st.logout)
     nav.run()
 

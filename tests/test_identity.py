@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import select
 
 from rm_core.errors import PermissionDenied
-from rm_core.identity import PERMISSIONS, ROLES, Actor, can, require, resolve_actor, set_role
+from rm_core.identity import PERMISSIONS, ROLES, Actor, can, require, resolve_actor, resolve_signed_in, set_role
 from rm_core.store.db import read_session
 from rm_core.store.models import AuditEvent
 
@@ -34,8 +34,10 @@ def test_first_local_user_is_admin_and_the_next_a_viewer(state):
     assert resolve_actor("priya").role == "admin"  # names are case-insensitive
 
 
-def test_first_oidc_user_is_not_made_admin(state):
-    assert resolve_actor("lead@example.com", local=False).role == "viewer"
+def test_first_signed_in_user_of_an_empty_workbench_gets_no_role(state):
+    access = resolve_signed_in({"iss": "https://idp.example", "sub": "1", "email": "lead@example.com",
+                                "email_verified": True})
+    assert (access.actor, access.reason) == (None, "pending")
 
 
 def test_only_an_admin_changes_roles_and_it_is_audited(state, admin, editor):
@@ -45,7 +47,7 @@ def test_only_an_admin_changes_roles_and_it_is_audited(state, admin, editor):
     assert resolve_actor("carlos").role == "editor"
     with read_session() as s:
         ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "user.set_role")).one()
-        assert (ev.actor, ev.record_id, ev.after) == ("ada", "carlos", {"role": "editor"})
+        assert (ev.actor, ev.record_id, ev.after) == ("ada", "carlos", {"role": "editor", "active": True})
 
 
 def test_a_read_only_link_session_is_refused_every_write_whatever_its_role():

@@ -44,7 +44,13 @@ def _seed(args: argparse.Namespace) -> int:
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
-    summary = seed_demo(settings, scale=args.scale, seed=args.seed, progress=progress, force=args.force)
+    actor = None
+    if args.force:  # replacing a world is the admin's call; seeding an empty workbench loses nothing
+        from rm_core.cli import cli_actor
+
+        actor = cli_actor()
+    summary = seed_demo(settings, scale=args.scale, seed=args.seed, progress=progress, force=args.force,
+                        actor=actor)
     print(f"Seeded the {summary.scale} demo world (seed {summary.seed}, dated to {summary.anchor}) "
           f"in {summary.seconds:.1f} s into {settings.home}")
     for table, rows in summary.counts.items():

@@ -18,7 +18,9 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from rm_core.audit import record_event
-from rm_core.errors import UserError
+from rm_core.errors import PermissionDenied, UserError
+from rm_core.identity import Actor, require
+from rm_core.rules.logs import hit_log_reference, stored_hit_log_path
 from rm_core.settings import Settings, get_settings
 from rm_core.store.db import get_engine, read_session, write_session
 from rm_core.store.models import (MO, SOP, AuditEvent, Baseline, DemoMeta, Dependency, Gap, GapEvidence, HitLog, Idea,
@@ -98,13 +100,19 @@ def _engine(settings: Settings | None):
 
 
 def seed_demo(settings: Settings | None = None, scale: str = "default", seed: int = 7,
-              progress: Progress | None = None, *, force: bool = False, anchor: dt.date = DEMO_ANCHOR) -> SeedSummary:
+              progress: Progress | None = None, *, force: bool = False, anchor: dt.date = DEMO_ANCHOR,
+              actor: Actor | None = None) -> SeedSummary:
     """Fill an empty workbench with the demo world; refuses (UserError) when it already holds data.
 
     `force` replaces a previous demo world, but only one nobody has edited since (no audit event other than the
-    seeding itself); it never deletes data a person entered or imported.
+    seeding itself); it never deletes data a person entered or imported, nor a file outside RM_HOME. Replacing
+    a world is the admin's call (`actor`).
     """
     settings = settings or get_settings()
+    if force:
+        if actor is None:
+            raise PermissionDenied("Replacing the demo world (--force) needs the admin role; say who is acting.")
+        require(actor, "admin")
     if scale not in SCALES:
         raise UserError(f"Unknown demo scale {scale!r}: use one of {', '.join(SCALES)}.")
     if not isinstance(seed, int) or seed < 0:
@@ -127,13 +135,13 @@ def seed_demo(settings: Settings | None = None, scale: str = "default", seed: in
         report(0.75, "Saving to the database")
         with write_session(engine) as session:
             # Checked again inside the write transaction: another process may have written in between.
-            previous = _check_empty(session, force, delete_previous=force)
+            previous = _check_empty(session, force, delete_previous=force, settings=settings)
             counts = _insert(session, world, settings, scale, seed, anchor, path)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     for old in previous:
-        if old.name.startswith("demo-"):
+        if old.name.startswith("demo-") and settings.holds(old):
             old.unlink(missing_ok=True)
     report(1.0, "Demo world ready")
     summary = SeedSummary(scale=scale, seed=seed, anchor=anchor, counts=counts, hit_log_path=path,
@@ -142,7 +150,8 @@ def seed_demo(settings: Settings | None = None, scale: str = "default", seed: in
     return summary
 
 
-def _check_empty(session: Session, force: bool, delete_previous: bool = False) -> list[Path]:
+def _check_empty(session: Session, force: bool, delete_previous: bool = False,
+                 settings: Settings | None = None) -> list[Path]:
     """Refuse unless empty (or, with force, an unedited demo world); returns the hit log files it replaced."""
     found = _existing(session)
     if not found:
@@ -161,7 +170,7 @@ def _check_empty(session: Session, force: bool, delete_previous: bool = False) -
                         "fresh demo world.")
     if not delete_previous:
         return []
-    old = [Path(name) for name in session.scalars(select(HitLog.path))]
+    old = [stored_hit_log_path(name, settings) for name in session.scalars(select(HitLog.path))]
     for model in _DEMO_TABLES:
         session.execute(delete(model))
     session.execute(delete(StatusChange).where(StatusChange.record_type.in_(("request", "gap", "initiative"))))
@@ -250,7 +259,8 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
 
     counts["hits"] = world["hits"].height
     counts["hit_logs"] = _bulk(session, HitLog, [dict(
-        name=f"Demo hit log ({scale}, seed {seed}, 26 weeks to {anchor.isoformat()})", path=str(path),
+        name=f"Demo hit log ({scale}, seed {seed}, 26 weeks to {anchor.isoformat()})",
+        path=hit_log_reference(path, settings),
         rows=counts["hits"], current=True, uploaded_by=settings.user,
         uploaded_at=dt.datetime.combine(anchor, dt.time(23, 59)))])
     meta = {"demo.scale": scale, "demo.seed": str(seed), "demo.anchor": anchor.isoformat(), "demo.version": "1"}

@@ -397,6 +397,16 @@ def parse_deck(raw: Any, *, name: str | None = None, lines: dict[int, int] | Non
     return deck
 
 
+def _utf8(raw: bytes, name: str) -> str:
+    """Deck YAML is UTF-8 (as wbr-app reads it); anything else is refused with where the first bad byte is."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ValidationFailed(Problem(f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the deck as UTF-8",
+                                       file=name, row=line)) from None
+
+
 def load_deck(source: str | Path | bytes, *, name: str | None = None) -> Deck:
     """Read a deck from a path, or from YAML text/bytes (an upload); `name` is what messages call it."""
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith(
@@ -404,12 +414,12 @@ def load_deck(source: str | Path | bytes, *, name: str | None = None) -> Deck:
         path = Path(source)
         name = name or str(path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = _utf8(path.read_bytes(), name)
         except OSError as exc:
             raise ValidationFailed(Problem(f"cannot read the deck file: {exc.strerror}", file=name)) from None
     else:
-        text = source.decode("utf-8-sig") if isinstance(source, bytes) else source
         name = name or "deck"
+        text = _utf8(source, name) if isinstance(source, bytes) else source
     loader = _LineLoader(text)
     loader.lines = {}
     try:

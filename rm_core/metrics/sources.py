@@ -301,8 +301,11 @@ def _rule_dims(session: Session, mos: pl.DataFrame) -> pl.DataFrame:
 
 
 def _current_hit_log(session: Session) -> Path | None:
+    from rm_core.rules.logs import stored_hit_log_path
+
     row = session.execute(select(HitLog.path).where(HitLog.current.is_(True)).order_by(HitLog.id.desc())).first()
-    return Path(row[0]) if row and Path(row[0]).exists() else None
+    path = stored_hit_log_path(row[0]) if row else None
+    return path if path is not None and path.exists() else None
 
 
 def _rule_days(path: Path | None, rules: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:

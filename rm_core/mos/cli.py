@@ -121,8 +121,12 @@ def _match(args) -> int:
 
 
 def _reindex(args) -> int:
+    from rm_core.cli import cli_actor
+    from rm_core.identity import require
     from rm_core.mos.repository import reindex, sync_index
 
+    if not args.check:  # --check only finishes queued writes, as the app does at every start; a rebuild is editing
+        require(cli_actor(), "mo.edit")
     engine = _engine()
     if args.check:
         report = sync_index(engine)

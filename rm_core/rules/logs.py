@@ -27,12 +27,31 @@ class HitLogInfo:
     uploaded_by: str
 
 
+def hit_log_reference(path: Path, settings: Settings | None = None) -> str:
+    """What the database stores for a hit-log file: its path relative to RM_HOME (a state folder can move, be
+    restored elsewhere, or sit beside another one without the two touching each other's files)."""
+    settings = settings or get_settings()
+    try:
+        return Path(path).resolve().relative_to(settings.home.resolve()).as_posix()
+    except ValueError:
+        raise UserError(f"{path} is outside RM_HOME ({settings.home}); hit logs live under RM_HOME/hits.") from None
+
+
+def stored_hit_log_path(stored: str, settings: Settings | None = None) -> Path:
+    """The file a stored reference names: relative references are under RM_HOME; absolute ones (rows written
+    before references were relative) are read as they are."""
+    settings = settings or get_settings()
+    path = Path(stored)
+    return path if path.is_absolute() else settings.home / path
+
+
 def current_hit_log() -> HitLogInfo | None:
     with read_session() as s:
         log = s.scalars(select(HitLog).where(HitLog.current.is_(True)).order_by(HitLog.id.desc())).first()
         if log is None:
             return None
-        return HitLogInfo(log.id, log.name, Path(log.path), log.rows, log.uploaded_at, log.uploaded_by)
+        return HitLogInfo(log.id, log.name, stored_hit_log_path(log.path), log.rows, log.uploaded_at,
+                          log.uploaded_by)
 
 
 def upload_hit_log(actor: Actor, data: bytes, name: str, settings: Settings | None = None) -> HitLogInfo:
@@ -62,7 +81,8 @@ def upload_hit_log(actor: Actor, data: bytes, name: str, settings: Settings | No
     try:
         with write_session() as s:
             s.execute(update(HitLog).values(current=False))
-            row = HitLog(name=name, path=str(target), rows=rows, uploaded_by=actor.name, current=True)
+            row = HitLog(name=name, path=hit_log_reference(target, settings), rows=rows, uploaded_by=actor.name,
+                         current=True)
             s.add(row)
             s.flush()
             record_event(s, actor.name, "hitlog.upload", "hit_log", row.id, None, {"name": name, "rows": rows})
@@ -77,4 +97,4 @@ def register_hit_log(path: Path, name: str, rows: int, actor_name: str = "demo")
     """Make an already-written Parquet file the current log (demo seeding, scripts)."""
     with write_session() as s:
         s.execute(update(HitLog).values(current=False))
-        s.add(HitLog(name=name, path=str(path), rows=rows, uploaded_by=actor_name, current=True))
+        s.add(HitLog(name=name, path=hit_log_reference(path), rows=rows, uploaded_by=actor_name, current=True))

@@ -36,8 +36,10 @@ def _decode(value):
     return value
 
 
-def backup(path: Path, hits_dir: Path | None = None) -> dict[str, int]:
-    """Write every table (and the hit-log files) to a zip; returns rows per table."""
+def backup(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str, int]:
+    """Write every table (and the hit-log files) to a zip; returns rows per table. Admin only: a backup holds the
+    users, their emails and every secret kept in the database."""
+    require(actor, "admin")
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf, read_session() as s:
         zf.writestr("meta.json", json.dumps({"format": FORMAT, "revision": current_revision(),
@@ -50,6 +52,8 @@ def backup(path: Path, hits_dir: Path | None = None) -> dict[str, int]:
         if hits_dir and hits_dir.exists():
             for f in sorted(hits_dir.glob("*.parquet")):
                 zf.write(f, f"hits/{f.name}")
+    with write_session() as s:
+        record_event(s, actor.name, "state.backup", "state", path.name, None, {"rows": sum(counts.values())})
     return counts
 
 

@@ -22,8 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _upgrade(args) -> int:
+    from rm_core.store.db import check_database
     from rm_core.store.migrate import upgrade
 
+    check_database()
     print(f"database at revision {upgrade()}")
     return 0
 
@@ -37,28 +39,36 @@ def _current(args) -> int:
 
 
 def _backup(args) -> int:
+    from rm_core.cli import cli_actor
     from rm_core.settings import get_settings
     from rm_core.store.backup import backup
+    from rm_core.store.db import check_database
     from rm_core.store.migrate import upgrade
 
+    check_database()
     upgrade()
-    counts = backup(args.out, get_settings().hits_path)
+    counts = backup(cli_actor(), args.out, get_settings().hits_path)
     print(f"wrote {args.out}: {sum(counts.values()):,} rows in {len(counts)} tables")
     return 0
 
 
 def _restore(args) -> int:
+    from rm_core.cli import cli_actor
     from rm_core.errors import UserError
-    from rm_core.identity import resolve_actor
+    from rm_core.identity import require
     from rm_core.settings import get_settings
     from rm_core.store.backup import restore
+    from rm_core.store.db import check_database
     from rm_core.store.migrate import upgrade
 
+    check_database()
+    upgrade()
+    actor = cli_actor()
+    require(actor, "admin")  # before --yes: a viewer learns the role needed, not how to confirm
     if not args.yes:
         raise UserError("restore replaces every record in the database; add --yes to confirm.")
-    upgrade()
     settings = get_settings()
-    counts = restore(resolve_actor(settings.user), args.path, settings.hits_path)
+    counts = restore(actor, args.path, settings.hits_path)
     print(f"restored {sum(counts.values()):,} rows from {args.path}; run `python -m rm_core mo reindex` "
           "to rebuild the search index")
     return 0

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint, func)
+                        Text, UniqueConstraint, false, func, true)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -24,12 +24,24 @@ class Base(DeclarativeBase):
 # --- identity and audit ------------------------------------------------------------------------------------
 
 class User(Base):
+    """A person the workbench knows. `name` is only a handle (audit events and owners quote it); a signed-in
+    person is found by `issuer` + `subject`, never by name or display name. A NULL role means no access yet."""
+
     __tablename__ = "users"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(120), default="")
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    __table_args__ = (CheckConstraint("role in ('viewer','editor','facilitator','admin')", name="ck_users_role"),)
+    # "local" (the machine's own user, RM_USER) or "oidc" (signs in; pre-provisioned by email until first sign-in)
+    kind: Mapped[str] = mapped_column(String(8), default="local", server_default="local")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    issuer: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (CheckConstraint("role in ('viewer','editor','facilitator','admin')", name="ck_users_role"),
+                      UniqueConstraint("issuer", "subject", name="uq_users_issuer_subject"))
 
 
 class AuditEvent(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from rm_core.cli import main
 from rm_core.demo import DEMO_ANCHOR, seed_demo, seeded_world
 from rm_core.errors import UserError
+from rm_core.identity import Actor
 from rm_core.store.db import read_session, write_session
 from rm_core.store.models import (MO, SOP, AuditEvent, Baseline, DemoMeta, Dependency, Gap, GapEvidence, HitLog, Idea,
                                   Initiative, Milestone, MOVersion, Participant, PathToGreen, Request, Rule,
@@ -145,12 +146,12 @@ def test_seeding_refuses_a_workbench_that_already_holds_data(state, capsys):
 
 def test_force_replaces_an_unedited_demo_world_but_never_edited_or_foreign_data(state):
     first = seed_demo(state, scale="small", seed=7)
-    second = seed_demo(state, scale="small", seed=8, force=True)
+    second = seed_demo(state, scale="small", seed=8, force=True, actor=Actor("ada", "admin"))
     assert not first.hit_log_path.exists() and second.hit_log_path.exists()
     with read_session() as s:
         assert s.get(DemoMeta, "demo.seed").value == "8"
         assert count(s, MO) == 320 and count(s, HitLog) == 1
-    again = seed_demo(state, scale="small", seed=8, force=True)
+    again = seed_demo(state, scale="small", seed=8, force=True, actor=Actor("ada", "admin"))
     assert again.hit_log_path.exists() and not second.hit_log_path.exists()
     assert [p.name for p in state.hits_path.iterdir()] == [again.hit_log_path.name]
 
@@ -160,7 +161,7 @@ def test_force_replaces_an_unedited_demo_world_but_never_edited_or_foreign_data(
         mo.title = "Edited by an analyst"
         record_event(s, "eddie", "mo.update", "mo", "MO-0001", {"title": "old"}, {"title": mo.title})
     with pytest.raises(UserError, match="change"):
-        seed_demo(state, scale="small", seed=9, force=True)
+        seed_demo(state, scale="small", seed=9, force=True, actor=Actor("ada", "admin"))
     with read_session() as s:
         assert s.get(MO, "MO-0001").title == "Edited by an analyst"
 
@@ -169,7 +170,7 @@ def test_force_never_replaces_data_that_is_not_a_demo_world(state):
     with write_session() as s:
         s.add(MO(id="MO-9000", title="A real MO someone imported"))
     with pytest.raises(UserError, match="not seeded by the demo"):
-        seed_demo(state, scale="small", force=True)
+        seed_demo(state, scale="small", force=True, actor=Actor("ada", "admin"))
     with read_session() as s:
         assert count(s, MO) == 1 and count(s, Rule) == 0
     assert not list(state.hits_path.glob("*.parquet")) if state.hits_path.exists() else True

@@ -18,3 +18,14 @@ def _run_from_project_root(monkeypatch):
     # Pages import `pages._ui`, which Streamlit finds from the main script's folder; AppTest runs in-process.
     monkeypatch.chdir(ROOT)
     monkeypatch.syspath_prepend(str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _served_on_loopback():
+    """As `make run` serves: on 127.0.0.1, so the AppTest visitor (no proxy headers) is the machine's own user."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)

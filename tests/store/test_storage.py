@@ -93,7 +93,7 @@ def test_backup_and_restore_round_trip(state, backend, admin, tmp_path):
     with write_session() as s:
         s.add(MO(id="MO-0009", title="Gift card laundering", first_seen=dt.date(2024, 2, 29)))
         record_event(s, "ada", "mo.create", "mo", "MO-0009")
-    counts = backup(tmp_path / "b.zip")
+    counts = backup(admin, tmp_path / "b.zip")
     assert counts["mos"] == 1
     with write_session() as s:
         s.get(MO, "MO-0009").title = "changed"

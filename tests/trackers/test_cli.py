@@ -53,6 +53,7 @@ def test_a_bad_file_is_a_user_error_naming_row_and_field(state, tmp_path):
 
 def test_a_viewer_cannot_import_from_the_command_line(state, csv_file):
     resolve_actor("tester")
+    set_role(resolve_actor("tester"), "ada", "admin")  # the last admin cannot step down
     set_role(resolve_actor("tester"), "tester", "viewer")
     with pytest.raises(UserError, match="viewer"):
         run(["trackers", "import", "requests", str(csv_file)])
