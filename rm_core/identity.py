@@ -1,6 +1,7 @@
 """Who is acting and what they may do. Services call `require` themselves; a hidden button is not a check."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ def require(actor: Actor, permission: str) -> None:
             "your role.")
 
 
+SEEN_EVERY = dt.timedelta(hours=1)
 NAME_PATTERN = re.compile(r"[\w.@-]{1,64}")
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -175,6 +177,12 @@ def resolve_signed_in(claims: dict, settings: Settings | None = None) -> Access:
     email = str(claims.get("email") or "").strip().lower()[:320]
     verified = claims.get("email_verified") in (True, "true", "True", 1)
     display = str(claims.get("name") or email or subject)[:120]
+    with read_session() as s:  # every script run asks; a write only when something changed (or hourly)
+        known = s.scalars(select(User).where(User.issuer == issuer, User.subject == subject)).first()
+        if known is not None and (known.email or "") == email and known.email_verified == verified \
+                and (not claims.get("name") or known.display_name == display) and known.last_seen_at \
+                and utcnow() - known.last_seen_at < SEEN_EVERY:
+            return _access(known, email)
     with write_session() as s:
         user = s.scalars(select(User).where(User.issuer == issuer, User.subject == subject)).first()
         if user is None and email and verified:
@@ -196,11 +204,15 @@ def resolve_signed_in(claims: dict, settings: Settings | None = None) -> Access:
         user.email, user.email_verified, user.last_seen_at = email or None, verified, utcnow()
         if claims.get("name"):
             user.display_name = display
-        if not user.active:
-            return Access(None, "deactivated", email)
-        if user.role is None:
-            return Access(None, "pending", email)
-        return Access(Actor(user.name, user.role, user.display_name, via="oidc"), "ok", email)
+        return _access(user, email)
+
+
+def _access(user: User, email: str) -> Access:
+    if not user.active:
+        return Access(None, "deactivated", email)
+    if user.role is None:
+        return Access(None, "pending", email)
+    return Access(Actor(user.name, user.role, user.display_name, via="oidc"), "ok", email)
 
 
 def _free_name(s: Session, email: str, issuer: str, subject: str) -> str:
