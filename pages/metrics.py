@@ -22,7 +22,7 @@ from rm_core.metrics.status import (RAGS, flash_note, latest_paths, metric_rag, 
                                     save_path_to_green)
 from rm_core.reports.flash import build_flash, flash_html, flash_markdown, flash_pdf, scope_text
 from rm_core.settings import get_settings
-from rm_core.text import md_escape
+from rm_core.text import md_code, md_escape, plural
 
 RISK, UPLOAD, PICK, SAVED = "Risk Mining deck", "My deck + CSV", "Pick columns from a CSV", "Saved decks"
 RAG_BADGE = {"red": ("Red", "red"), "amber": ("Amber", "orange"), "green": ("Green", "green")}
@@ -282,7 +282,7 @@ def _drill(name: str) -> None:
     if dd.row_count == 0:
         st.caption("No rows behind this number in the week (with these filters).")
     for column, what, rows in dd.parts:
-        st.markdown(f"`{md_escape(column)}` — {md_escape(what)}: **{rows.height:,}** rows")
+        st.markdown(f"{md_code(column)} — {md_escape(what)}: **{plural(rows.height, 'row')}**")
         if rows.height:
             st.dataframe(rows.head(500), hide_index=True, width="stretch")
 
@@ -378,11 +378,12 @@ with tab_flash:
     stem = f"flash-report-{result.week_ending:%Y-%m-%d}"
     c1.download_button("Download Markdown", flash_markdown(report).encode(), file_name=f"{stem}.md",
                        mime="text/markdown", icon=":material/download:", key="flash-md")
-    c2.download_button("Download HTML", flash_html(report).encode(), file_name=f"{stem}.html", mime="text/html",
+    c2.download_button("Download HTML", lambda: flash_html(report, charts=True).encode(), file_name=f"{stem}.html",
+                       mime="text/html",
                        icon=":material/download:", key="flash-html")
     c3.download_button("Download PDF", lambda: flash_pdf(report), file_name=f"{stem}.pdf", mime="application/pdf",
                        icon=":material/picture_as_pdf:", key="flash-pdf")
     with st.container(border=True):
         # the preview sits inside the page: its headings one level below the page's own
-        preview = flash_markdown(report)
+        preview = flash_markdown(report, screen=True)
         st.markdown(preview.replace("\n## ", "\n#### ").replace("# ", "### ", 1))

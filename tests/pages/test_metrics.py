@@ -144,3 +144,14 @@ def test_the_pm_note_form_shows_the_note_of_the_week_it_saves_to(state):
     assert flash_note(WEEK - dt.timedelta(days=7)).note == "Week 46: quiet."
     at.selectbox(key="metrics-week-risk").set_value(WEEK).run()
     assert box().value == "Week 47: precision recovered."
+
+
+def test_the_drill_down_caption_names_the_column_literally_with_the_right_plural(state):
+    seed_risk_world(state)
+    at = app_test(PAGE).run()
+    at.selectbox(key="metrics-drill").set_value("PartnerRequestsOver30Days").run()
+    parts = [m.value for m in at.markdown if " — " in m.value and m.value.startswith("`")]
+    assert parts, "no drill-down caption"
+    assert all("\\" not in p for p in parts)  # a code span shows its text as is: no md_escape inside it
+    assert any(p.endswith("**1 row**") for p in parts)  # REQ-1 alone, not "1 rows"
+    assert not any(" **1 rows**" in p for p in parts)
