@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -128,6 +129,39 @@ def record_by_id(label: str, key: str, placeholder: str, empty: str, get: Callab
     except UserError as exc:
         st.error(md_escape(str(exc)), icon=":material/error:")
         return None
+
+
+def pick_record(label: str, labels: dict[str, str], key: str, **kwargs: Any) -> str | None:
+    """A selectbox of record ids (shown as `labels`) that keeps naming the record the user picked, whatever
+    the labels say after an action. The browser holds a selectbox's choice as its label text: when a label
+    changes (a status in it, an edited title), the next submit carries a label no option has, and Streamlit
+    falls back to the first option, so a form below would act on a record nobody picked. So the chosen id is
+    kept under `key` (which code may also set to pick a record), and the widget's own key carries a digest of
+    the labels and the chosen id: new labels or a new pick draw a fresh widget showing the current text."""
+    ids = list(labels)
+    if not ids:
+        return None
+    chosen = st.session_state.get(key)
+    if chosen not in labels:
+        chosen = ids[0]
+    digest = hashlib.blake2b("\x1f".join(f"{i}\x1e{t}" for i, t in labels.items()).encode(),
+                             digest_size=6).hexdigest()
+    widget = f"{key}-{digest}-{chosen}"
+
+    def _remember() -> None:
+        st.session_state[key] = st.session_state[widget]
+
+    picked = st.selectbox(label, ids, index=ids.index(chosen), format_func=labels.__getitem__, key=widget,
+                          on_change=_remember, **kwargs)
+    st.session_state[key] = picked
+    return picked
+
+
+def record_key(*parts: Any) -> str:
+    """A widget or form key for acting on one record in one state (e.g. `record_key("move", rule_id, status)`):
+    after the record changes, its form is a new one, drawn from the record's current values, and a submit from
+    the form drawn for another record or an older state does nothing."""
+    return "-".join(str(p) for p in parts)
 
 
 def flash(kind: str, message: str) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, show_flash
+from pages._ui import act, current_actor, empty_state, record_key, show_flash
 from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.metrics import BOX_LABELS
@@ -22,7 +22,7 @@ from rm_core.metrics.status import (RAGS, flash_note, latest_paths, metric_rag, 
                                     save_path_to_green)
 from rm_core.reports.flash import build_flash, flash_html, flash_markdown, flash_pdf, scope_text
 from rm_core.settings import get_settings
-from rm_core.text import md_escape
+from rm_core.text import md_code, md_escape, plural
 
 RISK, UPLOAD, PICK, SAVED = "Risk Mining deck", "My deck + CSV", "Pick columns from a CSV", "Saved decks"
 RAG_BADGE = {"red": ("Red", "red"), "amber": ("Amber", "orange"), "green": ("Green", "green")}
@@ -223,10 +223,10 @@ def _box_table(block: GraphBlock) -> str:
     return head + "| " + " | ".join(cells) + " |"
 
 
-def _save_path(metric: str) -> None:
-    act(save_path_to_green, actor, metric, rag=ss.get(f"ptg-rag-{metric}"), actions=ss.get(f"ptg-actions-{metric}", ""),
-        owner=ss.get(f"ptg-owner-{metric}", ""), due=ss.get(f"ptg-due-{metric}"),
-        blockers=ss.get(f"ptg-blockers-{metric}", ""), success=f"Path to green for {md_escape(metric)} saved.")
+def _save_path(metric: str, form: str) -> None:
+    act(save_path_to_green, actor, metric, rag=ss.get(f"{form}-rag"), actions=ss.get(f"{form}-actions", ""),
+        owner=ss.get(f"{form}-owner", ""), due=ss.get(f"{form}-due"),
+        blockers=ss.get(f"{form}-blockers", ""), success=f"Path to green for {md_escape(metric)} saved.")
 
 
 def _path_to_green(name: str, rag: str | None) -> None:
@@ -245,18 +245,21 @@ def _path_to_green(name: str, rag: str | None) -> None:
         return
     with st.expander("Path to green: edit and history", icon=":material/edit_note:"):
         if editable:
-            with st.form(f"ptg-form-{name}", border=False):
+            # one form per metric and saved version: a save elsewhere (another user, another tab) draws a fresh
+            # form from the note as it is now instead of keeping what this session typed before
+            form = record_key("ptg-form", name, note.id if note else "new")
+            with st.form(form, border=False):
                 c1, c2, c3 = st.columns(3)
                 c1.selectbox("Status", RAGS, index=RAGS.index(note.rag if note else (rag or "amber")),
-                             key=f"ptg-rag-{name}")
+                             key=f"{form}-rag")
                 c2.text_input("Owner", value=note.owner if note else (result_info_owner(name) or ""),
-                              key=f"ptg-owner-{name}")
+                              key=f"{form}-owner")
                 c3.date_input("Due", value=note.due if note and note.due
                               else result.week_ending + dt.timedelta(days=14),
-                              key=f"ptg-due-{name}")
-                st.text_area("Actions", value=note.actions if note else "", key=f"ptg-actions-{name}")
-                st.text_input("Blockers", value=note.blockers if note else "", key=f"ptg-blockers-{name}")
-                st.form_submit_button("Save path to green", on_click=_save_path, args=(name,))
+                              key=f"{form}-due")
+                st.text_area("Actions", value=note.actions if note else "", key=f"{form}-actions")
+                st.text_input("Blockers", value=note.blockers if note else "", key=f"{form}-blockers")
+                st.form_submit_button("Save path to green", on_click=_save_path, args=(name, form))
         else:
             st.caption("Editors and admins can update the path to green.")
         history = path_history(name) if note is not None else []
@@ -279,7 +282,7 @@ def _drill(name: str) -> None:
     if dd.row_count == 0:
         st.caption("No rows behind this number in the week (with these filters).")
     for column, what, rows in dd.parts:
-        st.markdown(f"`{md_escape(column)}` — {md_escape(what)}: **{rows.height:,}** rows")
+        st.markdown(f"{md_code(column)} — {md_escape(what)}: **{plural(rows.height, 'row')}**")
         if rows.height:
             st.dataframe(rows.head(500), hide_index=True, width="stretch")
 
@@ -362,22 +365,25 @@ with tab_flash:
                           {d: source.dimension_label(d) for d in source.dimensions})
     note = flash_note(result.week_ending) if mode == RISK else None
     if mode == RISK and editable:
-        with st.form("flash-note-form"):
-            st.text_area("Note from the PM for this week", value=note.note if note else "", key="flash-note",
+        # the note belongs to one week: its form is drawn per week and saved version, and saves to that week
+        note_form = record_key("flash-note", result.week_ending, note.updated_at.isoformat() if note else "new")
+        with st.form(note_form):
+            st.text_area("Note from the PM for this week", value=note.note if note else "", key=f"{note_form}-text",
                          height=120)
-            st.form_submit_button("Save note", on_click=lambda: act(
-                save_flash_note, actor, result.week_ending, ss.get("flash-note", ""), success="Note saved."))
+            st.form_submit_button("Save note", on_click=lambda week=result.week_ending, k=f"{note_form}-text": act(
+                save_flash_note, actor, week, ss.get(k, ""), success="Note saved."))
     elif note is not None:
         st.caption(f"Note by {md_escape(note.updated_by)}")
     c1, c2, c3 = st.columns(3)
     stem = f"flash-report-{result.week_ending:%Y-%m-%d}"
     c1.download_button("Download Markdown", flash_markdown(report).encode(), file_name=f"{stem}.md",
                        mime="text/markdown", icon=":material/download:", key="flash-md")
-    c2.download_button("Download HTML", flash_html(report).encode(), file_name=f"{stem}.html", mime="text/html",
+    c2.download_button("Download HTML", lambda: flash_html(report, charts=True).encode(), file_name=f"{stem}.html",
+                       mime="text/html",
                        icon=":material/download:", key="flash-html")
     c3.download_button("Download PDF", lambda: flash_pdf(report), file_name=f"{stem}.pdf", mime="application/pdf",
                        icon=":material/picture_as_pdf:", key="flash-pdf")
     with st.container(border=True):
         # the preview sits inside the page: its headings one level below the page's own
-        preview = flash_markdown(report)
+        preview = flash_markdown(report, screen=True)
         st.markdown(preview.replace("\n## ", "\n#### ").replace("# ", "### ", 1))

@@ -10,7 +10,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages._ui import current_actor, empty_state, read_only_link, run_action
+from pages._ui import current_actor, empty_state, pick_record, read_only_link, record_key, run_action
 from rm_core import roadmap as rm
 from rm_core.identity import can
 from rm_core.roadmap import export
@@ -136,14 +136,14 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
     if items:
         st.subheader("Milestones")
         labels = {i.id: f"{i.id} · {i.title}" for i in items}
-        chosen = st.selectbox("Initiative", list(labels), format_func=labels.get, key="rm_ms_initiative")
+        chosen = pick_record("Initiative", labels, key="rm_ms_initiative")
         mine = [m for m in view.plan.milestones if m.initiative_id == chosen]
         if mine:
             st.dataframe([{"id": m.id, "milestone": m.title, "due": m.due, "done": m.done} for m in mine],
                          hide_index=True, width="stretch", key="rm_ms_table",
                          column_config={"id": None, "due": st.column_config.DateColumn("Due"),
                                         "done": st.column_config.CheckboxColumn("Done")})
-        with st.form("rm_milestone_form", clear_on_submit=True):
+        with st.form(record_key("rm_milestone_form", chosen), clear_on_submit=True):
             left, right = st.columns(2)
             ms_title = left.text_input("Milestone")
             ms_due = right.date_input("Due", value=None)
@@ -153,7 +153,7 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
         if mine:
             ms_labels = {m.id: f"{m.due} · {m.title}" for m in mine}
             with st.container(horizontal=True, vertical_alignment="bottom"):
-                ms = st.selectbox("Milestone", list(ms_labels), format_func=ms_labels.get, key="rm_ms_pick")
+                ms = pick_record("Milestone", ms_labels, key=record_key("rm_ms_pick", chosen))
                 if st.button("Mark done", key="rm_ms_done"):
                     _do(lambda: rm.update_milestone(actor, ms, done=True), success="Milestone marked done.")
                 if st.button("Remove", key="rm_ms_remove"):
@@ -393,7 +393,7 @@ with tabs["Status"]:
     if items:
         st.subheader("Status history")
         labels = {i.id: f"{i.id} · {i.title}" for i in items}
-        chosen = st.selectbox("Initiative", list(labels), format_func=labels.get, key="rm_history_of")
+        chosen = pick_record("Initiative", labels, key="rm_history_of")
         history = rm.status_history(chosen)
         st.dataframe([{"when": h.at, "who": h.actor, "from": rm.STATUS_LABELS.get(h.from_status or "", "—"),
                        "to": rm.STATUS_LABELS.get(h.to_status, h.to_status), "note": h.note} for h in history],
@@ -401,15 +401,16 @@ with tabs["Status"]:
                      column_config={"when": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
                                     "note": st.column_config.TextColumn("Note", width="large")})
         if editing:
-            with st.form("rm_status_form", clear_on_submit=True):
+            current = view.plan.by_id()[chosen]
+            status_form = record_key("rm_status_form", chosen, current.status, abs(hash(version)))
+            with st.form(status_form, clear_on_submit=True):
                 st.markdown(f"**Update the status of {md_escape(labels[chosen])}**")
-                current = view.plan.by_id()[chosen]
                 new_status = st.selectbox("Status", rm.STATUSES, index=rm.STATUSES.index(current.status),
                                           format_func=rm.STATUS_LABELS.get)
                 note = st.text_area("Status note (dated today)", placeholder="What changed and why")
                 st.caption("Path to green — expected when the status is at risk or off track")
                 actions = st.text_area("Actions")
-                ptg_owner = st.selectbox("Owner of the path to green", ["", *owner_names], key="rm_ptg_owner")
+                ptg_owner = st.selectbox("Owner of the path to green", ["", *owner_names], key=f"{status_form}-owner")
                 due = st.date_input("Due", value=None)
                 blockers = st.text_input("Blockers")
                 decision = st.text_input("Decision needed (from whom)")
@@ -477,7 +478,7 @@ with tabs["Dependencies"]:
         st.caption("Nothing is late (off track, or past its end and not done).")
     else:
         late_labels = {i.id: f"{i.id} · {i.title} ({i.status_label}, ends {i.end})" for i in view.late}
-        late_id = st.selectbox("Late initiative", list(late_labels), format_func=late_labels.get, key="rm_late")
+        late_id = pick_record("Late initiative", late_labels, key="rm_late")
         chain = view.chain_behind(late_id)
         if chain:
             st.dataframe([{"depth": c.depth, "initiative": f"{c.initiative_id} · {c.title}",

@@ -5,17 +5,17 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import current_actor, empty_state, run_action
+from pages._ui import current_actor, empty_state, pick_record, record_key, run_action
 from rm_core.identity import can
 from rm_core.rules.criteria import rules_matching
 from rm_core.rules.hitlog import load_hit_log
 from rm_core.rules.lifecycle import (MAX_SHADOW_DAYS, allowed_moves, mos_left_without_active_rule, move_rule,
-                                     move_rules, rule_history, rule_records)
+                                     move_rules, next_move, rule_history, rule_records)
 from rm_core.rules.logs import current_hit_log, upload_hit_log
 from rm_core.rules.recommend import recommend_retirement
 from rm_core.rules.report import impact_markdown, lost_csv
 from rm_core.rules.whatif import (lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
-                                  shadow_catches, who_else_catches, window_label)
+                                  shadow_catches, shadow_monitor, who_else_catches, window_label)
 from rm_core.text import md_escape
 
 actor = current_actor()
@@ -85,9 +85,15 @@ with table_tab:
         if st.button("Add matching rules to the selection", key="crit-apply"):
             matched = run_action(rules_matching, prepared, precision_below=None if prec is None else prec / 100,
                                  unique_confirmed_bad_below=uniq, no_hit_in_days=silent, combine=combine) or []
-            st.session_state["retire"] = sorted(set(st.session_state.get("retire", [])) | set(matched))
-            st.toast(f"{len(matched)} rules match")
-    retire = st.multiselect("Rules to retire", list(prepared.rule_ids), key="retire",
+            retired = {r for r, rec in records.items() if rec.status == "retired"}
+            st.session_state["retire"] = sorted((set(st.session_state.get("retire", [])) | set(matched)) - retired)
+            st.toast(f"{len(set(matched) - retired)} rules match" + (
+                f" ({len(set(matched) & retired)} already retired left out)" if set(matched) & retired else ""))
+    # a rule already retired cannot be retired again: it is not offered, and a criterion does not add it
+    retirable = [r for r in prepared.rule_ids if not (records.get(r) and records[r].status == "retired")]
+    if any(r not in retirable for r in st.session_state.get("retire", [])):
+        st.session_state["retire"] = [r for r in st.session_state["retire"] if r in retirable]
+    retire = st.multiselect("Rules to retire", retirable, key="retire",
                             placeholder="Tick rules here or pick by criterion")
     impact = retire_whatif(prepared, retire)
     m = st.columns(6)
@@ -170,22 +176,26 @@ with lifecycle_tab:
     if not records:
         empty_state("No rules in the workbench yet: rules come with the demo world or from your rule inventory.")
     else:
-        rid = st.selectbox("Rule", list(records), key="life-rule",
-                           format_func=lambda r: f"{r} · {records[r].name} ({records[r].status})")
+        rid = pick_record("Rule", {r: f"{r} · {rec.name} ({rec.status})" for r, rec in records.items()},
+                          key="life-rule")
         rec_ = records[rid]
         st.markdown(f"**Status:** {rec_.status}" + (f" until {rec_.shadow_until}" if rec_.shadow_until else ""))
         moves = allowed_moves(rec_.status)
         if moves and can(actor, "rule.propose"):
-            with st.form("move"):
-                to = st.selectbox("Move to", moves)
-                reason = st.text_area("Reason (kept with the rule)", height=80)
-                days = st.number_input("Shadow period (days)", 1, MAX_SHADOW_DAYS, 14) if "shadow" in moves else None
+            # one form per rule and state: a submit acts on the rule this form was drawn for, and after a move
+            # the form is drawn afresh from the rule's new state
+            form = record_key("move", rid, rec_.status)
+            with st.form(form):
+                to = st.selectbox("Move to", moves, index=moves.index(next_move(rec_.status)), key=f"{form}-to")
+                reason = st.text_area("Reason (kept with the rule)", height=80, key=f"{form}-reason")
+                days = (st.number_input("Shadow period (days)", 1, MAX_SHADOW_DAYS, 14, key=f"{form}-days")
+                        if "shadow" in moves else None)
                 early = False
                 if rec_.status == "shadow" and rid in prepared.rule_index:
                     caught = shadow_catches(prepared).filter(pl.col("rule_id") == rid)
                     st.markdown("**Would-have catches during shadow** (hits with action=shadow in the window)")
                     st.dataframe(caught, hide_index=True, width="stretch")
-                    early = st.checkbox("End the shadow period early")
+                    early = st.checkbox("End the shadow period early", key=f"{form}-early")
                 if st.form_submit_button("Move", type="primary"):
                     if run_action(move_rule, actor, rid, to, reason, shadow_days=days if to == "shadow" else None,
                                   end_shadow_early=early, success=f"{md_escape(rid)} is now {to}"):
@@ -196,13 +206,17 @@ with lifecycle_tab:
                          column_config={"at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm")})
 
 with shadow_tab:
-    shadow = shadow_catches(prepared)
+    shadow = shadow_monitor(prepared, records)
     if shadow.height:
+        st.caption("Every rule in shadow, with what it would have caught in the window (hits with action=shadow); "
+                   "a rule just put in shadow shows zero until it fires.")
         st.dataframe(shadow, hide_index=True, width="stretch", column_config={
+            "shadow_until": st.column_config.DateColumn("Shadow until", format="YYYY-MM-DD"),
+            "shadow_hits": st.column_config.NumberColumn("Would-have hits", format="localized"),
             "confirmed_bad_not_flagged": st.column_config.NumberColumn("Confirmed-bad no enforced rule flags"),
             "last_shadow_hit": st.column_config.DatetimeColumn("Last shadow hit", format="YYYY-MM-DD")})
     else:
-        empty_state("No rule ran in shadow in this window. Move a candidate to shadow in **Lifecycle** to watch its "
+        empty_state("No rule is in shadow. Move a candidate to shadow in **Lifecycle** to watch its "
                     "would-have catches here.")
 
 with upload_tab:

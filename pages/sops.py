@@ -7,7 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, import_export_tab, show_flash
+from pages._ui import act, current_actor, empty_state, import_export_tab, pick_record, show_flash
 from rm_core.charts import RAG_COLOURS
 from rm_core.identity import can
 from rm_core.trackers import import_sops, register_sop, revise_sop, set_rollout
@@ -130,8 +130,7 @@ with tab_plan:
     if sops.is_empty():
         empty_state("Pick an SOP here to see its rollout plan per team.")
     else:
-        labels = dict(zip(sops["id"], sops["title"]))
-        chosen = st.selectbox("SOP", list(labels), format_func=lambda i: f"{i} · {labels[i]}", key="plan-sop")
+        chosen = pick_record("SOP", {i: f"{i} · {t}" for i, t in zip(sops["id"], sops["title"])}, key="plan-sop")
         plan = rollout_plan(rollouts, chosen)
         late = late_rollouts(plan, today)
         dated = plan.filter(pl.col("planned_date").is_not_null() | pl.col("live_date").is_not_null())

@@ -11,10 +11,24 @@ import polars as pl
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _needs_quote(text: str) -> bool:
+    # a formula, or text that already looks neutralised ("'=x" typed by a user), so that import can undo
+    # exactly one quote and every exported cell reads back as it was
+    return text.startswith(FORMULA_TRIGGERS) or (text.startswith("'") and _needs_quote(text[1:]))
+
+
 def neutralise(value: Any) -> Any:
     """Prefix a text cell that a spreadsheet would read as a formula with a quote (OWASP CSV injection advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and _needs_quote(value):
         return "'" + value
+    return value
+
+
+def unneutralise(value: str | None) -> str | None:
+    """What `neutralise` wrote, as it was: every importer reads cells through this, so a file the workbench
+    exported imports back unchanged (a quote a user typed before ordinary text is kept)."""
+    if value and value.startswith("'") and _needs_quote(value[1:]):
+        return value[1:]
     return value
 
 

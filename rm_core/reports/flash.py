@@ -1,6 +1,7 @@
-"""The weekly flash report: highlights and lowlights (the largest favourable and unfavourable moves against target
-and prior year, with the numbers), the metrics table, path-to-green items due, open Sev2/COE action items, aged
-partner requests and the PM's note — as Markdown, HTML (every user text escaped) and PDF (weasyprint)."""
+"""The weekly flash report: highlights and lowlights (one verdict per metric, by VERDICT_RULE, with the numbers),
+the metrics table, each metric's 6/12 chart, path-to-green items due, open Sev2/COE action items, aged partner
+requests and the PM's note — as Markdown, HTML (every user text escaped) and PDF (weasyprint, charts rendered by
+vl-convert)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,7 @@ from rm_core.metrics.results import DeckResult
 from rm_core.metrics.status import MetricStatus, latest_paths, metric_statuses
 from rm_core.paths_to_green import PathToGreenNote
 from rm_core.store.models import FlashNote, Request
-from rm_core.text import html_escape, md_escape
+from rm_core.text import html_escape, md_escape, md_file_escape
 
 TOP_MOVES = 3
 AGED_DAYS = 30
@@ -77,6 +78,16 @@ class PathDue:
     note: PathToGreenNote
 
 
+@dataclass(frozen=True)
+class MetricChart:
+    """A metric's 6/12 chart as a Vega-Lite spec with a fixed size (for the PDF and the HTML file)."""
+
+    metric: str
+    title: str
+    rag: str | None
+    spec: dict
+
+
 @dataclass
 class FlashReport:
     """Everything one week's flash report says."""
@@ -93,6 +104,7 @@ class FlashReport:
     aged_requests: list[ActionItem]
     note: str = ""
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    charts: list[MetricChart] = field(default_factory=list)
 
     @property
     def week_start(self) -> dt.date:
@@ -126,18 +138,38 @@ def _moves_of(status: MetricStatus) -> list[Move]:
     return out
 
 
+VERDICT_RULE = ("One verdict per metric: against its target first (green is a highlight, amber or red a "
+                "lowlight); a metric without a target by its change vs prior year, in the direction that is better.")
+
+
+def verdict(status: MetricStatus, moves: list[Move]) -> tuple[str, Move] | None:
+    """The metric's one verdict ("highlight" or "lowlight") by VERDICT_RULE and the move that shows it: the most
+    favourable move for a highlight, the least favourable for a lowlight (RAG before any change: a metric far
+    behind its target is not a highlight because it beat last year)."""
+    if not moves:
+        return None
+    if status.rag in ("green", "amber", "red"):
+        kind = "highlight" if status.rag == "green" else "lowlight"
+        shown = next((m for m in moves if m.against == "target"), moves[0])
+    else:
+        shown = next((m for m in moves if m.against == "prior year"), None)
+        if shown is None or shown.score == 0:
+            return None
+        kind = "highlight" if shown.score > 0 else "lowlight"
+    return kind, shown
+
+
 def highlights_and_lowlights(statuses: list[MetricStatus], top: int = TOP_MOVES) -> tuple[list[Move], list[Move]]:
-    """The `top` most favourable and most unfavourable moves, at most one of each per metric."""
-    best: dict[str, Move] = {}
-    worst: dict[str, Move] = {}
+    """The `top` highlights (most favourable first) and lowlights (least favourable first); each metric is in at
+    most one of the two lists, by `verdict`."""
+    highlights: list[Move] = []
+    lowlights: list[Move] = []
     for status in statuses:
-        for move in _moves_of(status):
-            if move.score > 0 and (status.metric not in best or move.score > best[status.metric].score):
-                best[status.metric] = move
-            if move.score < 0 and (status.metric not in worst or move.score < worst[status.metric].score):
-                worst[status.metric] = move
-    highlights = sorted(best.values(), key=lambda m: (-m.score, m.metric))[:top]
-    lowlights = sorted(worst.values(), key=lambda m: (m.score, m.metric))[:top]
+        found = verdict(status, _moves_of(status))
+        if found is not None:
+            (highlights if found[0] == "highlight" else lowlights).append(found[1])
+    highlights = sorted(highlights, key=lambda m: (-m.score, m.metric))[:top]
+    lowlights = sorted(lowlights, key=lambda m: (m.score, m.metric))[:top]
     return highlights, lowlights
 
 
@@ -207,7 +239,27 @@ def build_flash(result: DeckResult, session: Session | None = None, *,
         note = row.note if row is not None else ""
     return FlashReport(title=result.title, week_ending=result.week_ending, week_number=result.week_number,
                        scope=scope, highlights=highlights, lowlights=lowlights, metrics=_metric_rows(statuses),
-                       paths_due=due, escalations=escalations, aged_requests=aged, note=note or "")
+                       paths_due=due, escalations=escalations, aged_requests=aged, note=note or "",
+                       charts=_charts(result, statuses))
+
+
+CHART_WIDTH, CHART_HEIGHT = 430, 130  # px: two charts side by side on an A4 landscape page
+
+
+def _charts(result: DeckResult, statuses: list[MetricStatus]) -> list[MetricChart]:
+    """Every charted metric's 6/12 chart, as the deck page draws it (RAG colour for this year's line)."""
+    from rm_core.metrics.charts import six_twelve_spec
+    from rm_core.metrics.results import GraphBlock
+
+    rag = {st.metric: st.rag for st in statuses}
+    out = []
+    for block in result.blocks:
+        if isinstance(block, GraphBlock):
+            name = block.primary.name
+            spec = six_twelve_spec(block, height=CHART_HEIGHT, rag=rag.get(name))
+            spec["width"] = CHART_WIDTH
+            out.append(MetricChart(name, block.title, rag.get(name), spec))
+    return out
 
 
 def scope_text(filters: dict[str, list[str]] | None, labels: dict[str, str] | None = None) -> str:
@@ -259,37 +311,41 @@ def _rag_label(row: MetricRow) -> str:
     return RAG_LABEL.get(row.rag, MISSING)
 
 
-def _move_lines(moves: list[Move]) -> list[str]:
-    return [f"- {md_escape(m.sentence)}" for m in moves] or ["- None this week."]
+def _move_lines(moves: list[Move], esc) -> list[str]:
+    return [f"- {esc(m.sentence)}" for m in moves] or ["- None this week."]
 
 
-def _item_line(i: ActionItem) -> str:
+def _item_line(i: ActionItem, esc) -> str:
     label = ESCALATION_KINDS.get(i.kind, "Partner request")
     late = f", {i.days_overdue} days past SLA" if i.days_overdue else ""
-    return (f"- **{md_escape(i.id)}** ({label}, {md_escape(i.priority)}) {md_escape(i.title)} — owner "
-            f"{md_escape(i.owner or 'unassigned')}, open {i.age_days} days{late}")
+    return (f"- **{esc(i.id)}** ({label}, {esc(i.priority)}) {esc(i.title)} — owner "
+            f"{esc(i.owner or 'unassigned')}, open {i.age_days} days{late}")
 
 
-def flash_markdown(report: FlashReport) -> str:
-    lines = [f"# {md_escape(report.title)} — flash report, week ending {report.week_ending:%a %d %b %Y} "
-             f"(wk {report.week_number})", "", f"Scope: {md_escape(report.scope)}", ""]
+def flash_markdown(report: FlashReport, *, screen: bool = False) -> str:
+    """The report as a Markdown file (user text escaped only as Markdown needs, so it also reads as plain text);
+    `screen=True` escapes for Streamlit's renderer instead (`:` and `$` are its syntax), for the page preview."""
+    esc = md_escape if screen else md_file_escape
+    money = (lambda c: c.replace("$", "\\$")) if screen else (lambda c: c)
+    lines = [f"# {esc(report.title)} — flash report, week ending {report.week_ending:%a %d %b %Y} "
+             f"(wk {report.week_number})", "", f"Scope: {esc(report.scope)}", ""]
     if report.note.strip():
-        lines += ["## Note from the PM", "", md_escape(report.note), ""]
-    lines += ["## Highlights", "", *_move_lines(report.highlights), "", "## Lowlights", "",
-              *_move_lines(report.lowlights), "", "## Metrics", ""]
+        lines += ["## Note from the PM", "", esc(report.note), ""]
+    lines += ["## Highlights", "", *_move_lines(report.highlights, esc), "", "## Lowlights", "",
+              *_move_lines(report.lowlights, esc), "", f"_{VERDICT_RULE}_", "", "## Metrics", ""]
     header = ["Section", "Metric", "RAG", *[label for label, _ in TABLE_BOXES], "Target", "Owner"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in report.metrics:
-        own = [md_escape(c) for c in (r.section, r.title)]  # md_escape already turns | into \\|
-        ours = [c.replace("$", "\\$") for c in (_rag_label(r), *r.boxes, r.target)]
-        lines.append("| " + " | ".join([*own, *ours, md_escape(r.owner) or "–"]) + " |")
+        own = [esc(c) for c in (r.section, r.title)]  # both escapers turn | into \|
+        ours = [money(c) for c in (_rag_label(r), *r.boxes, r.target)]
+        lines.append("| " + " | ".join([*own, *ours, esc(r.owner) or "–"]) + " |")
     lines += ["", "## Path to green — due by next week", ""]
-    lines += [f"- **{md_escape(p.title)}** ({p.note.rag}, due {p.note.due:%d %b %Y}, owner {md_escape(p.note.owner)}): "
-              f"{md_escape(p.note.actions)}" for p in report.paths_due] or ["- Nothing due."]
+    lines += [f"- **{esc(p.title)}** ({p.note.rag}, due {p.note.due:%d %b %Y}, owner {esc(p.note.owner)}): "
+              f"{esc(p.note.actions)}" for p in report.paths_due] or ["- Nothing due."]
     lines += ["", "## Open Sev2 / COE action items and escalations", ""]
-    lines += [_item_line(i) for i in report.escalations] or ["- None open."]
+    lines += [_item_line(i, esc) for i in report.escalations] or ["- None open."]
     lines += ["", f"## Partner requests open over {AGED_DAYS} days", ""]
-    lines += [_item_line(i) for i in report.aged_requests] or ["- None."]
+    lines += [_item_line(i, esc) for i in report.aged_requests] or ["- None."]
     lines += ["", f"_Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by the Risk Mining Workbench._", ""]
     return "\n".join(lines)
 
@@ -299,9 +355,14 @@ body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #1c2230;
 h1 { font-size: 16pt; margin: 0 0 4pt; } h2 { font-size: 12pt; margin: 14pt 0 4pt; color: #1f4e79; }
 p.scope { color: #3d4451; margin: 0 0 8pt; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; }
-th, td { border-bottom: 1px solid #e8ebf0; padding: 3pt 4pt; text-align: right; }
-th { background: #f3f5f8; } td.l, th.l { text-align: left; }
-.rag { display: inline-block; padding: 0 5pt; border-radius: 6pt; color: white; font-weight: bold; }
+th, td { border-bottom: 1px solid #e8ebf0; padding: 3pt 4pt; text-align: right; white-space: nowrap; }
+th { background: #f3f5f8; } td.l, th.l { text-align: left; } td.w { white-space: normal; }
+table.metrics { font-size: 7.5pt; }
+.rag { display: inline-block; padding: 0 4pt; border-radius: 6pt; color: white; font-weight: bold;
+       white-space: nowrap; }
+.charts { margin-top: 4pt; }
+.chart { display: inline-block; width: 49%; vertical-align: top; margin: 0 0 8pt; break-inside: avoid; }
+.chart h3 { font-size: 9pt; margin: 0 0 2pt; } .chart img { width: 100%; }
 .red { background: #c8102e; } .amber { background: #e0a100; } .green { background: #2e8540; }
 .none { background: #8a8f98; }
 .note { white-space: pre-wrap; border-left: 3pt solid #1f4e79; padding-left: 6pt; }
@@ -322,7 +383,28 @@ def _html_item(i: ActionItem) -> str:
             f" — owner {html_escape(i.owner or 'unassigned')}, open {i.age_days} days{html_escape(late)}")
 
 
-def flash_html(report: FlashReport) -> str:
+def chart_svg(chart: MetricChart) -> str:
+    """The chart rendered offline by vl-convert (imported here: it loads a JS engine)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(chart.spec)
+
+
+def _html_charts(report: FlashReport) -> str:
+    import base64
+
+    e = html_escape
+    cells = []
+    for c in report.charts:
+        svg = base64.b64encode(chart_svg(c).encode("utf-8")).decode("ascii")
+        chip = f"<span class='rag {c.rag or 'none'}'>{e(RAG_LABEL.get(c.rag, MISSING))}</span>"
+        cells.append(f"<div class='chart'><h3>{e(c.title)} {chip}</h3>"
+                     f"<img alt='6/12 chart of {e(c.title)}' src='data:image/svg+xml;base64,{svg}'></div>")
+    return "<h2>Charts: six weeks and twelve months</h2><div class='charts'>" + "".join(cells) + "</div>"
+
+
+def flash_html(report: FlashReport, *, charts: bool = False) -> str:
+    """The report as one HTML file (every user text escaped); `charts` adds each metric's 6/12 chart."""
     e = html_escape
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{e(report.title)} flash report "
              f"{report.week_ending:%Y-%m-%d}</title><style>{_CSS}</style></head><body>",
@@ -332,11 +414,13 @@ def flash_html(report: FlashReport) -> str:
         parts.append(f"<h2>Note from the PM</h2><div class='note'>{e(report.note)}</div>")
     parts.append("<h2>Highlights</h2>" + _html_list([e(m.sentence) for m in report.highlights], "None this week."))
     parts.append("<h2>Lowlights</h2>" + _html_list([e(m.sentence) for m in report.lowlights], "None this week."))
+    parts.append(f"<p class='scope'><i>{e(VERDICT_RULE)}</i></p>")
     header = ["Section", "Metric", "RAG", *[label for label, _ in TABLE_BOXES], "Target", "Owner"]
     rows = []
     for r in report.metrics:
         chip = f"<span class='rag {r.rag or 'none'}'>{e(_rag_label(r))}</span>"
-        cells = [f"<td class='l'>{e(r.section)}</td>", f"<td class='l'>{e(r.title)}</td>", f"<td class='l'>{chip}</td>",
+        cells = [f"<td class='l w'>{e(r.section)}</td>", f"<td class='l w'>{e(r.title)}</td>",
+                 f"<td class='l'>{chip}</td>",
                  *[f"<td>{e(b)}</td>" for b in r.boxes], f"<td>{e(r.target)}</td>",
                  f"<td class='l'>{e(r.owner or MISSING)}</td>"]
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -351,16 +435,19 @@ def flash_html(report: FlashReport) -> str:
                  + _html_list([_html_item(i) for i in report.escalations], "None open."))
     parts.append(f"<h2>Partner requests open over {AGED_DAYS} days</h2>"
                  + _html_list([_html_item(i) for i in report.aged_requests], "None."))
+    if charts and report.charts:
+        parts.append(_html_charts(report))
     parts.append(f"<p class='scope'><i>Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by the Risk Mining "
                  "Workbench.</i></p></body></html>")
     return "".join(parts)
 
 
 def flash_pdf(report: FlashReport) -> bytes:
-    """The HTML report laid out as an A4 landscape PDF by weasyprint (imported here: it is slow to import)."""
+    """The HTML report with its charts laid out as an A4 landscape PDF by weasyprint (imported here: it is slow
+    to import)."""
     from weasyprint import HTML
 
-    return HTML(string=flash_html(report)).write_pdf()
+    return HTML(string=flash_html(report, charts=True)).write_pdf()
 
 
 def render_flash(report: FlashReport, fmt: str) -> bytes:
@@ -368,7 +455,7 @@ def render_flash(report: FlashReport, fmt: str) -> bytes:
     if fmt == "md":
         return flash_markdown(report).encode("utf-8")
     if fmt == "html":
-        return flash_html(report).encode("utf-8")
+        return flash_html(report, charts=True).encode("utf-8")
     if fmt == "pdf":
         return flash_pdf(report)
     from rm_core.errors import UserError

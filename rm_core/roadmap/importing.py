@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from rm_core.audit import record_event
 from rm_core.errors import Problem, ValidationFailed
+from rm_core.exports import unneutralise
 from rm_core.identity import Actor, require
 from rm_core.roadmap.export import EXPORT_ONLY_COLUMNS
 from rm_core.roadmap.initiatives import (ID_PATTERN, _add_initiative, _apply_changes, check_new_dependencies,
@@ -89,7 +90,16 @@ def import_initiatives_csv(actor: Actor, source: str | bytes | Path, *, file_nam
             problems.append(Problem(f"the column {needed!r} is missing", file=file_name, row=1))
     if problems:
         raise ValidationFailed(problems)
-    raw_rows = [dict(zip(header, (row.get(h) for h in reader.fieldnames), strict=True)) for row in reader]
+    raw_rows = []
+    for line, row in enumerate(reader, start=2):
+        if None in row:  # a ragged row: its extra cells would be dropped without a word
+            problems.append(Problem(f"has {len(header) + len(row[None])} cells but the header names {len(header)} "
+                                    f"columns; the extra cell starts at column {len(header) + 1}",
+                                    file=file_name, row=line, field=f"column {len(header) + 1}"))
+            continue
+        raw_rows.append(dict(zip(header, (unneutralise(row.get(h)) for h in reader.fieldnames), strict=True)))
+    if problems:
+        raise ValidationFailed(problems)
     if len(raw_rows) > MAX_ROWS:
         raise ValidationFailed(Problem(f"{len(raw_rows)} rows; import at most {MAX_ROWS} at a time",
                                        file=file_name))

@@ -97,6 +97,11 @@ def load_hit_log(source: str | Path | bytes | BinaryIO | pl.DataFrame, *, name: 
     if missing:
         raise ValidationFailed([Problem(f"missing column '{c}' (a hit log needs {', '.join(REQUIRED_COLUMNS)})",
                                         file=label, field=c) for c in missing])
+    unknown = [c for c in schema if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if unknown:  # a misspelt `acton` or `amount` would otherwise be ignored and every hit read as enforced
+        known = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+        raise ValidationFailed([Problem(f"unknown column (a hit log has {known})", file=label, row=1, field=c)
+                                for c in unknown])
     problems: list[Problem] = []
     exprs = [pl.col("rule_id").cast(pl.String), pl.col("entity_id").cast(pl.String),
              pl.col("label").cast(pl.String)]

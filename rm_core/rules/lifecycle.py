@@ -42,8 +42,18 @@ class RuleMove:
     shadow_days: int | None
 
 
+FORWARD = ("active", "candidate", "shadow", "retired")
+
+
 def allowed_moves(status: str) -> list[str]:
     return [to for (frm, to) in TRANSITIONS if frm == status]
+
+
+def next_move(status: str) -> str | None:
+    """The move a form offers first: the next step towards retirement, else the only way back."""
+    moves = allowed_moves(status)
+    step = FORWARD[FORWARD.index(status) + 1] if status in FORWARD[:-1] else None
+    return step if step in moves else (moves[0] if moves else None)
 
 
 def move_rule(actor: Actor, rule_id: str, to_status: str, reason: str, *, shadow_days: int | None = None,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import polars as pl
@@ -533,6 +533,29 @@ def shadow_catches(prepared: PreparedHits) -> pl.DataFrame:
         "confirmed_bad_not_flagged": not_flagged[codes],
         "last_shadow_hit": p.last_shadow_hit[codes],
     }, schema_overrides={"last_shadow_hit": pl.Datetime("us")})
+
+
+SHADOW_COUNTS = ("shadow_hits", "entities", "confirmed_bad", "false_positive", "unlabeled",
+                 "confirmed_bad_not_flagged")
+
+
+def shadow_monitor(prepared: PreparedHits, records: Mapping[str, Any]) -> pl.DataFrame:
+    """Every rule in shadow (by its workbench status) with its would-have catches in the window, zero when it
+    has not fired yet, plus any rule with shadow hits whatever its status. `records` maps rule id to a record
+    with `status` and `shadow_until` (`rm_core.rules.lifecycle.rule_records()`).
+
+    Columns: rule_id, status, shadow_until, then those of `shadow_catches`; in-shadow rules first, by id.
+    """
+    caught = shadow_catches(prepared)
+    in_shadow = sorted(r for r, rec in records.items() if rec.status == "shadow")
+    ids = in_shadow + sorted(set(caught["rule_id"].to_list()) - set(in_shadow))
+    frame = pl.DataFrame({
+        "rule_id": ids,
+        "status": [records[r].status if r in records else "not in workbench" for r in ids],
+        "shadow_until": [records[r].shadow_until if r in records else None for r in ids],
+    }, schema={"rule_id": pl.String, "status": pl.String, "shadow_until": pl.Date})
+    return (frame.join(caught, on="rule_id", how="left", maintain_order="left")
+            .with_columns(pl.col(c).fill_null(0) for c in SHADOW_COUNTS))
 
 
 def window_label(prepared: PreparedHits) -> str:

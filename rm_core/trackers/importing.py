@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from rm_core.audit import record_event
+from rm_core.exports import unneutralise
 from rm_core.errors import Problem, ValidationFailed
 from rm_core.identity import Actor, require
 from rm_core.store.db import read_session, write_session
@@ -76,9 +77,9 @@ def _read(data: bytes | str | Path, file_name: str | None) -> tuple[str, list[st
         if len(rows) >= MAX_ROWS:
             raise ValidationFailed(Problem(f"has more than {MAX_ROWS:,} rows; split it", file=name))
         if None in row:
-            rows.append({"__extra__": "1", **{k: v for k, v in row.items() if k is not None}})
+            rows.append({"__extra__": str(len(header) + 1), **{k: v for k, v in row.items() if k is not None}})
         else:
-            rows.append({k: (v or "").strip() for k, v in row.items()})
+            rows.append({k: unneutralise((v or "").strip()) for k, v in row.items()})
     return name, header, rows
 
 
@@ -221,7 +222,7 @@ def import_requests(actor: Actor, data: bytes | str | Path, file_name: str | Non
     parsed: list[dict[str, Any]] = []
     for row in rows:
         if "__extra__" in row.values:
-            row.bad(None, "has more cells than the header has columns")
+            row.bad(f"column {row.values['__extra__']}", "has more cells than the header has columns")
         kind = row.choice("kind", KINDS)
         if not row.values.get("kind"):
             row.bad("kind", "is required")
@@ -341,7 +342,7 @@ def import_gaps(actor: Actor, data: bytes | str | Path, file_name: str | None = 
     parsed, evidence = [], []
     for row in rows:
         if "__extra__" in row.values:
-            row.bad(None, "has more cells than the header has columns")
+            row.bad(f"column {row.values['__extra__']}", "has more cells than the header has columns")
         status = row.choice("status", GAP_STATUSES, "identified")
         record = {"id": row.text("id", limit=32), "title": row.text("title", required=True, limit=300),
                   "missing": row.text("missing"), "owning_team": row.text("owning_team", required=True, limit=64),
@@ -430,7 +431,7 @@ def import_sops(actor: Actor, data: bytes | str | Path, file_name: str | None = 
     teams_seen: set[tuple[str, str]] = set()
     for row in rows:
         if "__extra__" in row.values:
-            row.bad(None, "has more cells than the header has columns")
+            row.bad(f"column {row.values['__extra__']}", "has more cells than the header has columns")
         record = {"id": row.text("id", limit=32), "title": row.text("title", required=True, limit=300),
                   "version": row.text("version", limit=16, default="1.0"), "owner": row.text("owner", limit=64),
                   "last_review": row.day("last_review"), "next_review": row.day("next_review")}

@@ -1,4 +1,6 @@
-"""A PM ticks two rules and sees the impact panel change, in a real browser."""
+"""A PM ticks two rules and sees the impact panel change; an analyst moves a rule twice, in a real browser."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -34,3 +36,47 @@ def test_ticking_two_rules_changes_the_impact(served_app, page):
     expect(page.get_by_text("confirmed-bad entities would slip through")).to_be_visible()
     assert_no_exception(page)
     shot(page, "rules-whatif-two-rules")
+
+
+
+def _pick(page, label: str, option: str) -> None:
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=re.compile(f"^{re.escape(option)}\\b")).click()
+    wait_for_app(page)
+
+
+def _move(page, to: str | None, reason: str) -> None:
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Move to")
+    if to is not None:
+        form.get_by_role("combobox", name="Move to").click()
+        page.get_by_role("option", name=to, exact=True).click()
+    form.get_by_label("Reason (kept with the rule)").fill(reason)
+    form.get_by_role("button", name="Move").click()
+    wait_for_app(page)
+
+
+def test_lifecycle_moves_only_the_rule_it_shows_after_each_move(served_app, page):
+    """The issue's sequence: R-0003 to candidate, then (without touching the Rule box) to shadow. Both moves
+    must land on R-0003, and the box must read its new status after each move; R-0001 stays as it was."""
+    open_page(page, served_app, "rules_whatif")
+    page.get_by_role("tab", name="Lifecycle").click()
+    rule_box = page.get_by_role("combobox", name="Rule", exact=True)
+    expect(rule_box).to_have_value(re.compile("^R-0001 .*\\(active\\)$"))
+    _pick(page, "Rule", "R-0003")
+    expect(rule_box).to_have_value(re.compile("^R-0003 .*\\(active\\)$"))
+
+    _move(page, None, "overlaps R-0001 on every catch")
+    expect(rule_box).to_have_value(re.compile("^R-0003 .*\\(candidate\\)$"))
+    expect(page.get_by_text("Status: candidate")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Move to")).to_have_value("shadow")
+
+    _move(page, "shadow", "watch it in shadow for two weeks")
+    expect(rule_box).to_have_value(re.compile("^R-0003 .*\\(shadow\\)$"))
+    expect(page.get_by_text("Status: shadow until")).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').filter(has_text="watch it in shadow")).to_have_count(1)
+    assert_no_exception(page)
+
+    _pick(page, "Rule", "R-0001")
+    expect(page.get_by_text("Status: active", exact=True)).to_be_visible()
+    expect(page.locator('[data-testid="stDataFrame"]').filter(has_text="watch it in shadow")).to_have_count(0)
+    shot(page, "rules-whatif-lifecycle")

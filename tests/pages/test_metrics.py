@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rm_core.metrics.status import latest_paths
+from rm_core.metrics.status import flash_note, latest_paths
 from tests.metrics.risk_world import WEEK, seed_risk_world
 from tests.pages.conftest import app_test
 
@@ -80,10 +80,11 @@ def test_an_editor_saves_a_path_to_green_for_a_red_metric_from_the_page(state):
     seed_risk_world(state)
     at = app_test(PAGE).run()
     metric = "PartnerWithinSLARate"
-    at.text_area(key=f"ptg-actions-{metric}").input("Daily triage of P2 requests")
-    at.text_input(key=f"ptg-owner-{metric}").input("tom.lead")
-    at.selectbox(key=f"ptg-rag-{metric}").set_value("red")
-    form = next(b for b in at.button if b.label == "Save path to green" and b.form_id == f"ptg-form-{metric}")
+    form_id = f"ptg-form-{metric}-new"
+    at.text_area(key=f"{form_id}-actions").input("Daily triage of P2 requests")
+    at.text_input(key=f"{form_id}-owner").input("tom.lead")
+    at.selectbox(key=f"{form_id}-rag").set_value("red")
+    form = next(b for b in at.button if b.label == "Save path to green" and b.form_id == form_id)
     form.click().run()
     assert not at.exception
     saved = latest_paths()[metric]
@@ -98,7 +99,7 @@ def test_the_flash_report_preview_has_highlights_lowlights_and_the_metrics_table
     assert "#### Highlights" in preview and "#### Lowlights" in preview
     assert "Partner requests resolved within SLA\\: 50.0% last week, -3,500 bps vs target" in preview
     assert "| Section | Metric | RAG | LastWk |" in preview
-    at.text_area(key="flash-note").input("Precision recovered this week.")
+    next(t for t in at.text_area if t.label == "Note from the PM for this week").input("Precision recovered this week.")
     next(b for b in at.button if b.label == "Save note").click().run()
     preview = next(m.value for m in at.markdown if m.value.startswith("### Risk Mining WBR"))
     assert "Precision recovered this week." in preview
@@ -127,3 +128,30 @@ def test_text_from_a_saved_deck_is_shown_escaped_not_as_markdown(state):
     assert at.subheader[0].value.startswith(escaped + " :")  # then the RAG badge
     assert any(f"The rows behind {escaped} for the week" in c.value for c in at.caption)
     assert not any("[x](https://evil.example)" in m.value for m in [*at.markdown, *at.caption, *at.subheader])
+
+
+def test_the_pm_note_form_shows_the_note_of_the_week_it_saves_to(state):
+    seed_risk_world(state)
+    at = app_test(PAGE).run()
+    box = lambda: next(t for t in at.text_area if t.label == "Note from the PM for this week")  # noqa: E731
+    box().input("Week 47: precision recovered.")
+    next(b for b in at.button if b.label == "Save note").click().run()
+    at.selectbox(key="metrics-week-risk").set_value(WEEK - dt.timedelta(days=7)).run()
+    assert box().value == ""  # the other week has no note: the box must not offer last week's text
+    box().input("Week 46: quiet.")
+    next(b for b in at.button if b.label == "Save note").click().run()
+    assert flash_note(WEEK).note == "Week 47: precision recovered."
+    assert flash_note(WEEK - dt.timedelta(days=7)).note == "Week 46: quiet."
+    at.selectbox(key="metrics-week-risk").set_value(WEEK).run()
+    assert box().value == "Week 47: precision recovered."
+
+
+def test_the_drill_down_caption_names_the_column_literally_with_the_right_plural(state):
+    seed_risk_world(state)
+    at = app_test(PAGE).run()
+    at.selectbox(key="metrics-drill").set_value("PartnerRequestsOver30Days").run()
+    parts = [m.value for m in at.markdown if " — " in m.value and m.value.startswith("`")]
+    assert parts, "no drill-down caption"
+    assert all("\\" not in p for p in parts)  # a code span shows its text as is: no md_escape inside it
+    assert any(p.endswith("**1 row**") for p in parts)  # REQ-1 alone, not "1 rows"
+    assert not any(" **1 rows**" in p for p in parts)

@@ -120,12 +120,13 @@ def test_an_empty_roadmap_tells_an_editor_where_to_start(state):
 
 def test_an_editor_moves_an_initiative_to_amber_with_a_path_to_green(seeded):
     at = run_as(EDITOR)
-    at.selectbox(key="rm_history_of").set_value("INI-003").run()
+    at.session_state["rm_history_of"] = "INI-003"
+    at.run()
     status = next(s for s in at.selectbox if s.label == "Status")
     status.set_value("at_risk")
     next(t for t in at.text_area if t.label == "Status note (dated today)").input("BRP staffing unclear")
     next(t for t in at.text_area if t.label == "Actions").input("Borrow two analysts from Costa Rica")
-    at.selectbox(key="rm_ptg_owner").set_value("priya")
+    next(s for s in at.selectbox if s.label == "Owner of the path to green").set_value("priya")
     next(d for d in at.date_input if d.label == "Due").set_value("2026-08-01")
     next(b for b in at.button if b.label == "Save status").click().run()
     assert not at.exception

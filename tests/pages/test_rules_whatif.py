@@ -57,9 +57,13 @@ def test_a_criterion_adds_the_matching_rules(hits):
     assert _metrics(at)["Avoided false positives"] == "1"
 
 
+def _rule_box(at):
+    return next(s for s in at.selectbox if s.label == "Rule")
+
+
 def test_lifecycle_move_from_the_page_is_recorded(hits):
     at = app_test(PAGE).run()
-    at.selectbox(key="life-rule").select("R-1").run()
+    _rule_box(at).select("R-1").run()
     at.text_area[0].input("precision 50% and overlaps R-2")
     [b for b in at.button if b.label == "Move"][0].click().run()
     assert not at.exception and not at.error
@@ -71,7 +75,7 @@ def test_a_viewer_sees_no_move_form(hits):
     at = app_test(PAGE)
     at.session_state["actor"] = Actor("vic", "viewer")
     at.run()
-    at.selectbox(key="life-rule").select("R-1").run()
+    _rule_box(at).select("R-1").run()
     assert not [b for b in at.button if b.label == "Move"]
 
 
@@ -79,3 +83,45 @@ def test_no_hit_log_says_how_to_bring_one(state):
     at = app_test(PAGE).run()
     assert not at.exception
     assert any("No hit log yet" in i.value for i in at.info)
+
+
+def test_after_a_move_the_form_shows_the_rule_it_moved_in_its_new_state(hits):
+    at = app_test(PAGE).run()
+    _rule_box(at).select("R-2").run()
+    at.text_area[0].input("overlaps R-1 on every catch")
+    [b for b in at.button if b.label == "Move"][0].click().run()
+    assert _rule_box(at).value == "R-2"
+    assert _rule_box(at).options[1].endswith("(candidate)")
+    move_to = next(s for s in at.selectbox if s.label == "Move to")
+    assert (move_to.options, move_to.value) == (["active", "shadow"], "shadow")
+    assert at.text_area[0].value == ""  # the reason of the last move is not offered for the next one
+    at.text_area[0].input("two weeks in shadow first")
+    [b for b in at.button if b.label == "Move"][0].click().run()
+    assert not at.error
+    with read_session() as s:
+        assert (s.get(Rule, "R-1").status, s.get(Rule, "R-2").status) == ("active", "shadow")
+
+
+def test_shadow_monitoring_lists_a_rule_just_put_in_shadow_with_zero_catches(hits):
+    with write_session() as s:
+        s.add(Rule(id="R-9", name="not firing yet", status="candidate"))
+    from rm_core.rules.lifecycle import move_rule
+    move_rule(Actor("tester", "admin"), "R-9", "shadow", "watch it for a week", shadow_days=7)
+    at = app_test(PAGE).run()
+    shadow = next(d.value for d in at.dataframe if "shadow_until" in d.value.columns)
+    rows = {r["rule_id"]: r for r in shadow.to_dict("records")}
+    assert list(rows) == ["R-3", "R-9"]
+    assert (rows["R-3"]["status"], rows["R-3"]["shadow_hits"], rows["R-3"]["confirmed_bad"]) == ("shadow", 1, 1)
+    assert (rows["R-9"]["shadow_hits"], rows["R-9"]["entities"], rows["R-9"]["confirmed_bad"]) == (0, 0, 0)
+    assert str(rows["R-9"]["shadow_until"])[:10] == str(__import__("datetime").date.today()
+                                                       + __import__("datetime").timedelta(days=7))
+
+
+def test_rules_to_retire_does_not_offer_a_retired_rule(hits):
+    with write_session() as s:
+        s.get(Rule, "R-1").status = "retired"
+    at = app_test(PAGE).run()
+    assert at.multiselect(key="retire").options == ["R-2", "R-3"]
+    at.number_input(key="crit-prec").set_value(60.0)  # R-1 (precision 50 %) matches but is already retired
+    at.button(key="crit-apply").click().run()
+    assert at.multiselect(key="retire").value == []

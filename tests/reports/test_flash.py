@@ -98,7 +98,7 @@ def test_the_cli_writes_the_flash_report_for_a_week(world, tmp_path, capsys):
     assert PdfReader(out).pages
     assert main(["report", "flash", "--format", "md", "--site", "India"]) == 0
     printed = capsys.readouterr().out
-    assert "week ending Sun 22 Nov 2026" in printed and "Scope: Site\\: India" in printed
+    assert "week ending Sun 22 Nov 2026" in printed and "Scope: Site: India" in printed
     assert main(["report", "flash", "--format", "html", "--out", str(tmp_path / "f.html")]) == 0
     assert (tmp_path / "f.html").read_text().startswith("<!DOCTYPE html>")
 
@@ -136,3 +136,57 @@ def test_a_bar_in_a_metric_title_stays_inside_its_table_cell(world):
     header = next(x for x in md.splitlines() if x.startswith("| Section |"))
     unescaped_bars = line.replace("\\|", "").count("|")
     assert unescaped_bars == header.count("|")  # as many columns as the header: no cell split in two
+
+
+def test_no_metric_is_both_a_highlight_and_a_lowlight_in_any_week_of_the_demo_world(state):
+    from rm_core.demo import seed_demo
+    from rm_core.metrics.risk_deck import week_endings
+    from rm_core.reports.flash import VERDICT_RULE
+
+    seed_demo(state, scale="small")
+    source = risk_source(load_risk_data())
+    weeks = week_endings(source)
+    assert len(weeks) >= 26
+    both_lists = 0
+    with read_session() as s:
+        for week in weeks:
+            report = build_flash(compute_source(source, week, None), s)
+            highs = {m.metric for m in report.highlights}
+            lows = {m.metric for m in report.lowlights}
+            assert not highs & lows, f"week ending {week}: {sorted(highs & lows)} in both lists"
+            rag = {r.metric: r.rag for r in report.metrics}
+            # RAG first: a metric behind its target is never a highlight, one on target never a lowlight
+            assert not [m for m in highs if rag[m] in ("red", "amber")], week
+            assert not [m for m in lows if rag[m] == "green"], week
+            both_lists += bool(highs and lows)
+    assert both_lists  # the weeks do have highlights and lowlights side by side
+    assert VERDICT_RULE in flash_markdown(report) and VERDICT_RULE in flash_html(report)
+
+
+def test_the_pdf_has_one_chart_per_metric_and_a_table_whose_values_stay_on_one_line(world):
+    report = report_for()
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(flash_pdf(report))).pages)
+    lines = text.splitlines()
+    for row in report.metrics:
+        line = next((ln for ln in lines if ln.startswith(f"{row.section} {row.title} ")), None)
+        assert line is not None, f"{row.title}: not on one line in the PDF"
+        # every value of the row is on the row's line, none wrapped over two lines (e.g. "30 days", "No target")
+        for value in (*row.boxes, row.target):
+            assert value in line, f"{row.title}: {value!r} wrapped"
+        assert ({"green": "Green", "amber": "Amber", "red": "Red"}.get(row.rag, "No target") in line
+                or "No data" in line)
+    assert len(report.charts) == len(report.metrics) == 16
+    assert text.count("This year") == len(report.charts)  # each chart's legend
+    assert "Charts: six weeks and twelve months" in text
+    assert "wk 47" in text and "Nov" in text  # the x axis: the last six weeks, then months
+
+
+def test_the_markdown_file_carries_no_escapes_meant_for_the_screen(world, editor):
+    save_flash_note(editor, WEEK, "Ratio: 3 of 5 went to identification_days; cost $4k. See *REQ-1*")
+    report = report_for()
+    md = flash_markdown(report)
+    assert "\\:" not in md and "\\$" not in md and "\\_" not in md
+    assert "Ratio: 3 of 5 went to identification_days; cost $4k. See \\*REQ-1\\*" in md  # * would be emphasis
+    assert "Partner requests resolved within SLA: 50.0% last week" in md
+    screen = flash_markdown(report, screen=True)
+    assert "Ratio\\: 3 of 5" in screen and "\\$4k" in screen

@@ -90,3 +90,26 @@ def test_a_row_with_an_existing_id_updates_only_the_filled_cells(small_roadmap, 
     assert result.updated == ["INI-003"]
     item = load_plan().by_id()["INI-003"]
     assert (item.title, item.end) == ("SOP parity with BRP", D(2026, 10, 31))
+
+
+def test_a_ragged_row_is_refused_with_its_row_and_column_and_nothing_is_written(owners, editor):
+    ragged = ("title,workstream,owner\nFine one,Detection,priya\n"
+              "Extra cell,Detection,priya,stray text\n")
+    with pytest.raises(ValidationFailed) as err:
+        import_initiatives_csv(editor, ragged, file_name="plan.csv")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.row, problem.field) == ("plan.csv", 3, "column 4")
+    assert "4 cells but the header names 3 columns" in problem.message
+    assert load_plan().items == []
+
+
+def test_an_exported_formula_cell_imports_back_as_typed_not_with_the_quote(owners, editor):
+    from rm_core.roadmap.initiatives import create_initiative
+
+    create_initiative(editor, title='=HYPERLINK("http://x","y")', workstream="-minus start", horizon="next")
+    exported = initiatives_csv(load_plan())
+    assert "'=HYPERLINK" in exported  # neutralised in the file a spreadsheet opens
+    result = import_initiatives_csv(editor, exported, file_name="roadmap.csv")
+    assert (result.created, result.updated) == ([], [])
+    [item] = load_plan().items
+    assert (item.title, item.workstream) == ('=HYPERLINK("http://x","y")', "-minus start")

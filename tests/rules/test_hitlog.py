@@ -146,3 +146,11 @@ def test_times_written_in_several_ways_in_one_file_are_all_read(tmp_path):
 def test_an_empty_label_is_named_as_empty(tmp_path):
     err = refused(write(tmp_path, "hits.csv", GOOD_CSV + "R2,S3,2026-03-04,,enforced,1\n"))
     assert [(p.field, p.row) for p in err.problems] == [("label", 4)] and "empty value" in str(err)
+
+
+def test_an_unknown_column_is_refused_with_its_row_and_name(tmp_path):
+    text = GOOD_CSV.replace("action", "acton", 1)  # a misspelt column would read every hit as enforced
+    err = refused(write(tmp_path, "hits.csv", text))
+    (problem,) = err.problems
+    assert (problem.file, problem.row, problem.field) == ("hits.csv", 1, "acton")
+    assert "unknown column" in problem.message
