@@ -90,7 +90,7 @@ def _drill_specs() -> dict[str, DrillSpec]:
         "identification_days": DrillSpec("mos", "event", "documented_at"),
         "mos_known": DrillSpec("mos", "open", "documented_at", where=pl.col("status") != "retired"),
         "mos_actioned": DrillSpec("mos", "open", "actioned_at", where=pl.col("status") != "retired"),
-        "mos_ai_assisted": DrillSpec("mos", "event", "documented_at", where=pl.col("source") == "AI assist"),
+        "mos_ai_assisted": DrillSpec("mos", "event", "documented_at", where=pl.col("source") == "ai_assist"),
         "mos_mitigated": DrillSpec("mos", "event", "mitigated_at"),
         "mitigation_days": DrillSpec("mos", "event", "mitigated_at"),
         "hits_confirmed_bad": DrillSpec("rule_days", "event", DATE_COLUMN),
@@ -273,7 +273,7 @@ def _mo_daily(mos: pl.DataFrame, first: dt.date, last: dt.date) -> list[pl.DataF
         _stock(live, "actioned_at", None, "mos_actioned", first, last),
         _events(mos, "documented_at", {
             "mos_documented": pl.lit(1),
-            "mos_ai_assisted": (pl.col("source") == "AI assist").cast(pl.Int64)}),
+            "mos_ai_assisted": (pl.col("source") == "ai_assist").cast(pl.Int64)}),
         _events(mos, "mitigated_at", {"mos_mitigated": pl.lit(1)}),
     ]
 
@@ -437,7 +437,7 @@ def _ai_hours(session: Session, mos: pl.DataFrame, first: dt.date, last: dt.date
             rows.append((d, site, f"RM {site}", None, round(max(base + rng.gauss(0, 0.6 * share), 0.0), 2)))
     frame = pl.DataFrame(rows, orient="row", schema={DATE_COLUMN: pl.Date, "site": pl.String, "team": pl.String,
                                                      "abuse_type": pl.String, "analyst_hours_saved": pl.Float64})
-    assisted = _events(mos.filter(pl.col("source") == "AI assist"), "documented_at",
+    assisted = _events(mos.filter(pl.col("source") == "ai_assist"), "documented_at",
                        {"analyst_hours_saved": pl.lit(2.5)})
     return pl.concat([frame, assisted.with_columns(pl.col("analyst_hours_saved").cast(pl.Float64))])
 
