@@ -21,6 +21,8 @@ from rm_core.mos.repository import ABUSE_FAMILIES, SEVERITIES, STAGES
 
 OFFLINE_METHOD = "offline: nearest-MO vote + centrality + keyphrases"
 NEIGHBOURS = 10
+VOTE_SHARE = 0.5   # only MOs scoring at least half the best one vote (far MOs are not evidence)
+TITLE_WORDS = 12
 MAX_NOTES_CHARS = 60_000
 FIELDS = ("title", "summary", "abuse_family", "stage", "signals", "mediums", "marketplaces", "severity")
 MEDIUMS = ("address", "tax ID", "device", "bank account", "phone", "IP", "email", "browser fingerprint", "listing",
@@ -75,21 +77,22 @@ class _ModelDraft(BaseModel):
 
 def check_notes(notes: str) -> str:
     notes = (notes or "").strip()
-    if not sentences(notes) and len(notes.split()) < 2:
-        raise UserError("The notes are empty: paste what you observed (a few sentences at least).")
     if len(notes) > MAX_NOTES_CHARS:
         raise UserError(f"The notes are {len(notes):,} characters; the limit is {MAX_NOTES_CHARS:,}. Paste the "
                         "part about this pattern.")
+    if not sentences(notes) and len(notes.split()) < 2:
+        raise UserError("The notes are empty: paste what you observed (a few sentences at least).")
     return notes
 
 
 def _vote(hits: list[Any], key: str, allowed: tuple[str, ...]) -> tuple[str, list[Any]]:
     """The value of `key` with the largest summed similarity among the hits, and the hits that voted for it."""
     weight: dict[str, float] = defaultdict(float)
-    for hit in hits:
+    top = max((h.score for h in hits), default=0.0)
+    for hit in (h for h in hits if h.score >= VOTE_SHARE * top):
         value = str(hit.metadata.get(key) or "")
         if value in allowed:
-            weight[value] += max(hit.score, 1e-6)
+            weight[value] += max(hit.score, 1e-6) ** 2  # the nearest MOs count for more
     if not weight:
         return "", []
     best = sorted(weight.items(), key=lambda kv: (-kv[1], allowed.index(kv[0])))[0][0]
@@ -122,9 +125,12 @@ def offline_draft(notes: str, engine: Any) -> MODraft:
         reference = " ".join(f"{h.title} {h.snippet}" for h in voters[:3])
         evidence[key] = best_sentences(sents, reference, 2)
     summary = central_sentences(notes, 2)
-    title_source = central_sentences(notes, 1)[0] if sents else notes
+    # the most central sentence that says something (not "Investigation 77.")
+    ranked = central_sentences(notes, len(sents))
+    title_source = next((s for s in sorted(ranked, key=lambda s: summary.index(s) if s in summary else 99)
+                         if len(s.split()) >= 6), sents[0])
     words = title_source.rstrip(".!?;: ").split()
-    title = " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+    title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
     if len(title) < 3:
         title = "Draft MO from notes"
     phrases = keyphrases(notes, 5)

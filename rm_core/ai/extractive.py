@@ -17,6 +17,9 @@ NOTE_STOPWORDS = frozenset(ENGLISH_STOP_WORDS | {
     "week", "weeks", "month", "months", "ago", "also", "new", "using", "used", "use", "see", "seen", "saw", "like",
     "just", "later", "earlier", "today", "yesterday", "last", "next", "got", "get", "make", "made", "ve", "ll",
     "about", "within", "per", "via", "one", "two", "three", "four", "five", "six", "opened", "appears", "looks",
+    # reporting verbs: they join two content phrases into one run ("buyers said gift cards")
+    "said", "says", "say", "report", "reports", "reported", "listed", "lists", "sold", "sells", "changed", "found",
+    "showed", "shows", "noticed", "told", "confirmed", "started", "began", "came", "went",
 })
 
 
@@ -85,8 +88,9 @@ def keyphrases(text: str, n: int = 5, max_words: int = 3) -> list[tuple[str, str
     best = sorted(scored.values(), key=lambda item: (-item[0], item[1].lower()))
     out: list[tuple[str, str]] = []
     for _, phrase, sentence in best:
-        if any(phrase.lower() in p.lower() or p.lower() in phrase.lower() for p, _ in out):
-            continue
+        words = set(phrase.lower().split())
+        if any(len(words & set(p.lower().split())) * 2 > len(words) for p, _ in out):
+            continue  # mostly the words of a phrase already chosen
         out.append((phrase, sentence))
         if len(out) == n:
             break
