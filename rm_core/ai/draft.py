@@ -191,3 +191,39 @@ def draft_mo(notes: str, engine: Any, model: Any = FROM_SETTINGS) -> Assisted[MO
     result = run_assist(lambda: offline_draft(notes, engine), OFFLINE_METHOD, with_model, model)
     result.value.method = result.method
     return result
+
+
+def _same(draft: MODraft, data: dict[str, Any]) -> bool:
+    """Whether the saved fields are the draft's (lists compared as the editor splits them)."""
+    from rm_core.mos.repository import validate_input
+
+    saved = validate_input({**draft.form_values(), **data}).model_dump()
+    drafted = validate_input(draft.form_values()).model_dump()
+    return all(saved[k] == drafted[k] for k in FIELDS)
+
+
+def save_drafted_mo(actor: Any, result: Assisted[MODraft], data: dict[str, Any], engine: Any = None) -> Any:
+    """Create the MO the user saved from a draft (`data`: the editor's fields): source ai_assist, drafted_by the
+    method, and the draft's usage entry marked accepted (saved as drafted) or edited. Checks the caller first."""
+    from rm_core.ai.assist import log_result
+    from rm_core.ai.usage import record_outcome
+    from rm_core.identity import require
+    from rm_core.mos.repository import AI_ASSIST, create_mo
+
+    require(actor, "mo.edit")
+    if result.usage_id is None:
+        log_result(actor, "mo_draft", result)
+    mo = create_mo(actor, {**data, "source": AI_ASSIST, "drafted_by": result.method}, engine,
+                   note=f"drafted with AI assist ({result.method})")
+    record_outcome(actor, result.usage_id, "accepted" if _same(result.value, data) else "edited", record_id=mo.id)
+    return mo
+
+
+def discard_draft(actor: Any, result: Assisted[MODraft]) -> None:
+    """The user threw the draft away: its usage entry says so."""
+    from rm_core.ai.assist import log_result
+    from rm_core.ai.usage import record_outcome
+
+    if result.usage_id is None:
+        log_result(actor, "mo_draft", result)
+    record_outcome(actor, result.usage_id, "discarded")
