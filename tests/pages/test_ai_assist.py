@@ -85,3 +85,81 @@ def test_ask_with_a_model_drops_an_invented_citation_and_says_so(seeded, fake_mo
     assert [t.value for t in at.text if "resold" in t.value] == ["Gift cards are resold."]
     assert any("MO-0999" in w.value for w in at.warning)
     assert not [b for b in at.button if b.label == "MO-0999"]
+
+
+# --- workshops: theme names and session summary ------------------------------------------------------------------
+
+def _grouped_board():
+    from rm_core import workshops as wk
+    from tests.pages.test_workshops import FRAN
+
+    ws = wk.create_session(FRAN, "Board", "op1_ideation")
+    pat = wk.join(ws.id, "Pat").id
+    ideas = {}
+    for text in ("payout bank change alerts", "hold payout after bank change", "device graph link",
+                 "device graph cluster review"):
+        ideas[text] = wk.add_idea(ws.id, pat, text, ws.prompts[0])
+    wk.set_phase(ws.id, "group", FRAN)
+    bank = wk.create_theme(ws.id, "Theme A", FRAN, [ideas["payout bank change alerts"],
+                                                   ideas["hold payout after bank change"]])
+    device = wk.create_theme(ws.id, "Theme B", FRAN, [ideas["device graph link"],
+                                                     ideas["device graph cluster review"]])
+    return ws, bank, device
+
+
+def test_theme_names_without_a_model_are_offline_keywords_and_can_be_applied(state):
+    from rm_core import workshops as wk
+    from tests.pages.test_workshops import FRAN, page_as
+
+    ws, bank, device = _grouped_board()
+    at = page_as(FRAN, session=ws.id, host=1)
+    at.button(key="ai-names").click().run()
+    assert not at.exception
+    assert any("c-TF-IDF" in c.value for c in at.caption)
+    at.button(key="ai-names-apply").click().run()
+    names = {t.id: t.name for t in wk.load_board(ws.id).themes}
+    assert "bank" in names[bank].lower() and "device" in names[device].lower()
+
+
+def test_theme_names_and_summary_with_a_model_are_checked_against_the_ideas(state, fake_model):
+    from tests.pages.test_workshops import FRAN, page_as
+
+    ws, bank, device = _grouped_board()
+    fake_model.append(json.dumps({"names": [{"theme": bank, "name": "Payout bank holds"},
+                                            {"theme": device, "name": "Free pizza"}]}))
+    fake_model.append(json.dumps({"sentences": ["Bank change alerts and payout holds lead.", "Buy a yacht."]}))
+    at = page_as(FRAN, session=ws.id, host=1)
+    at.button(key="ai-names").click().run()
+    shown = [t.value for t in at.text]
+    assert "Theme A → Payout bank holds" in shown and not any("Free pizza" in t for t in shown)
+    at.button(key="ai-summary").click().run()
+    assert not at.exception
+    assert any("FakeListChatModel" in c.value for c in at.caption)
+    assert any("not about the session" in w.value for w in at.warning)
+
+
+# --- metrics: the flash report narrative -------------------------------------------------------------------------
+
+def test_the_flash_narrative_without_a_model_is_built_from_the_deck(state):
+    from tests.metrics.risk_world import seed_risk_world
+
+    seed_risk_world(state)
+    at = app_test("pages/metrics.py").run()
+    at.button(key="flash-narrative-btn").click().run()
+    assert not at.exception
+    assert any("largest movements and RAG" in c.value for c in at.caption)
+    assert any("Partner requests resolved within SLA was 50.0% last week" in t.value for t in at.text)
+
+
+def test_the_flash_narrative_with_a_model_drops_a_number_not_in_the_deck(state, fake_model):
+    from tests.metrics.risk_world import seed_risk_world
+
+    seed_risk_world(state)
+    fake_model.append(json.dumps({"sections": [{"section": "Partner requests and escalations", "paragraph":
+                                                "Requests resolved within SLA were 50.0%. We saved $9,999,999."}]}))
+    at = app_test("pages/metrics.py").run()
+    at.button(key="flash-narrative-btn").click().run()
+    assert not at.exception
+    streamed = " ".join(m.value for m in at.markdown)
+    assert "50.0%" in streamed and "9,999,999" not in streamed
+    assert any("not in the deck" in w.value for w in at.warning)
