@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -88,8 +87,3 @@ def log_unassisted_mo(actor: Actor, mo_id: str, notes_at: dt.datetime, *, at: dt
                      {"record_id": mo_id, "minutes": row.minutes})
         return row.id
 
-
-def usage_rows(session: Any) -> list[AIUsage]:
-    from sqlalchemy import select
-
-    return list(session.scalars(select(AIUsage).order_by(AIUsage.id)))
