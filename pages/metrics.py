@@ -7,7 +7,10 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, record_key, show_flash
+from pages._ai import method_caption, show_text
+from pages._ui import act, current_actor, empty_state, record_key, run_action, show_flash
+from rm_core.ai.assist import log_result
+from rm_core.ai.narrative import narrative
 from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.metrics import BOX_LABELS
@@ -383,6 +386,19 @@ with tab_flash:
                        icon=":material/download:", key="flash-html")
     c3.download_button("Download PDF", lambda: flash_pdf(report), file_name=f"{stem}.pdf", mime="application/pdf",
                        icon=":material/picture_as_pdf:", key="flash-pdf")
+    with st.container(border=True):
+        st.markdown("**Narrative** — a short paragraph per section, drafted from this deck; every number in it is a "
+                    "number of the deck (a sentence with any other number is dropped).")
+        if st.button("Draft the narrative", key="flash-narrative-btn"):
+            drafted = run_action(narrative, report)
+            ss["flash-narrative"] = (result.week_ending, run_action(log_result, actor, "narrative", drafted)
+                                     if drafted else None)
+        week, drafted = ss.get("flash-narrative", (None, None))
+        if drafted is not None and week == result.week_ending:
+            method_caption(drafted)
+            for part in drafted.value:
+                st.markdown(f"**{md_escape(part.section)}**")
+                show_text(part.sentences, drafted)
     with st.container(border=True):
         # the preview sits inside the page: its headings one level below the page's own
         preview = flash_markdown(report, screen=True)

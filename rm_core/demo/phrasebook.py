@@ -120,7 +120,7 @@ _FOUND = {
     "ML model": ["an anomaly alert from the ML model pointed at a handful of accounts",
                  "the risk model's outlier report listed these sellers together",
                  "ML flagged an unusual score pattern", "a drift alert on the {medium} features fired"],
-    "AI assist": ["AI assist drafted this from {n} case notes", "the first draft came from AI assist summarising "
+    "ai_assist": ["AI assist drafted this from {n} case notes", "the first draft came from AI assist summarising "
                   "investigation notes", "AI assist grouped {n} open cases and suggested they were one pattern"],
 }
 _AFTER = ["", "", "", " Pulling the thread led here.", " This write-up grew out of that.",

@@ -24,7 +24,7 @@ MARKETPLACE_WEIGHTS = [30, 12, 10, 14, 6, 8, 6, 5, 4, 4, 3, 3]
 MO_STATUSES = (("active", 46), ("mitigated", 20), ("dormant", 12), ("draft", 13), ("retired", 9))
 SEVERITIES = (("S1", 7), ("S2", 24), ("S3", 44), ("S4", 25))
 CONFIDENCES = (("high", 35), ("medium", 45), ("low", 20))
-MO_SOURCES = (("investigation", 52), ("partner request", 26), ("ML model", 14), ("AI assist", 8))
+MO_SOURCES = (("investigation", 52), ("partner request", 26), ("ML model", 14), ("ai_assist", 8))
 
 REQUESTER_TEAMS = (("BRP India", 24), ("BRP Costa Rica", 20), ("ML", 12), ("Engineering", 10), ("Product", 12),
                    ("Seller Ops", 14), ("BRP NA", 5), ("BRP EU", 3))

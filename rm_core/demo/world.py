@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import secrets
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from rm_core.identity import Actor, require
 from rm_core.rules.logs import hit_log_reference, stored_hit_log_path
 from rm_core.settings import Settings, get_settings
 from rm_core.store.db import get_engine, read_session, write_session
-from rm_core.store.models import (MO, SOP, AuditEvent, Baseline, DemoMeta, Dependency, Gap, GapEvidence, HitLog, Idea,
+from rm_core.store.models import (MO, SOP, AIUsage, AuditEvent, Baseline, DemoMeta, Dependency, Gap, GapEvidence, HitLog, Idea,
                                   IndexOutbox, Initiative, Milestone, MOVersion, Participant, PathToGreen, Request,
                                   Rule, RuleEvent, RuleMO, Score, SOPRollout, StatusChange, Theme, Vote,
                                   WorkshopSession)
@@ -57,7 +58,7 @@ _CONTENT = {"MOs": MO, "rules": Rule, "requests": Request, "gaps": Gap, "SOPs": 
 # Child tables first, so deleting a previous demo world never trips a foreign key.
 _DEMO_TABLES = (GapEvidence, Request, Gap, PathToGreen, Milestone, Dependency, Baseline, Initiative, Score, Vote,
                 Idea, Theme, Participant, WorkshopSession, SOPRollout, SOP, HitLog, RuleEvent, RuleMO, Rule,
-                MOVersion, IndexOutbox, MO)
+                MOVersion, IndexOutbox, AIUsage, MO)
 
 Progress = Callable[[float, str], None]
 
@@ -163,7 +164,7 @@ def _check_empty(session: Session, force: bool, delete_previous: bool = False,
                         "unedited demo world.")
     is_demo = session.scalar(select(DemoMeta.value).where(DemoMeta.key == "demo.seed")) is not None
     edited = session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action != SEED_ACTION, AuditEvent.record_type != "user"))
+        AuditEvent.action != SEED_ACTION, AuditEvent.record_type.not_in(("user", "ai_usage"))))
     if not is_demo or edited:
         why = "it was not seeded by the demo generator" if not is_demo else f"{edited:,} change(s) were made since"
         raise UserError(f"Refusing to replace this workbench's data ({listing}): {why}. Use a new RM_HOME for a "
@@ -217,7 +218,10 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
     size: Scale = world["size"]
     counts: dict[str, int] = {}
     mos = world["mos"]
-    counts["mos"] = _bulk(session, MO, [m.row for m in mos])
+    from rm_core.ai.draft import OFFLINE_METHOD
+
+    counts["mos"] = _bulk(session, MO, [{**m.row, "drafted_by": OFFLINE_METHOD if m.row["source"] == "ai_assist"
+                                         else ""} for m in mos])
     counts["mo_versions"] = _bulk(session, MOVersion, [v for m in mos for v in m.versions])
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     counts["index_outbox"] = _bulk(session, IndexOutbox, [dict(mo_id=m.row["id"], op="upsert", queued_at=now)
@@ -257,6 +261,8 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
     counts["sops"] = _bulk(session, SOP, world["sops"])
     counts["sop_rollouts"] = _bulk(session, SOPRollout, world["rollouts"])
 
+    counts["ai_usage"] = _seed_ai_usage(session, seed, mos)
+
     counts["hits"] = world["hits"].height
     counts["hit_logs"] = _bulk(session, HitLog, [dict(
         name=f"Demo hit log ({scale}, seed {seed}, 26 weeks to {anchor.isoformat()})",
@@ -273,3 +279,37 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
     record_event(session, settings.user, SEED_ACTION, "hit_log", path.name, None,
                  {"rows": counts["hits"], "scale": scale, "seed": seed})
     return counts
+
+
+def _seed_ai_usage(session: Session, seed: int, mos: list) -> int:
+    """The AI usage log of the demo world, written through the same services the MO page uses: a draft (accepted
+    or edited) behind every MO whose source is ai_assist, some discarded drafts, and MOs written from notes by hand
+    (the baseline). Minutes are drawn from the seed: assisted 15-50, by hand 45-150."""
+    from rm_core.ai.draft import OFFLINE_METHOD
+    from rm_core.ai.usage import log_assist, log_unassisted_mo, record_outcome
+    from rm_core.identity import Actor
+
+    rng = random.Random(f"ai-usage-{seed}")
+    written = 0
+    for m in mos:
+        row = m.row
+        if not row.get("documented_at") or not row.get("owner"):
+            continue
+        analyst = Actor(row["owner"], "editor", via="cli")
+        start = dt.datetime.combine(row["documented_at"], dt.time(9 + rng.randrange(8), rng.randrange(60)))
+        if row["source"] == "ai_assist":
+            if rng.random() < 0.3:  # a draft thrown away first, then the one that was kept
+                thrown = log_assist(analyst, "mo_draft", OFFLINE_METHOD, at=start, session=session)
+                record_outcome(analyst, thrown, "discarded", at=start + dt.timedelta(minutes=rng.randint(2, 8)),
+                               session=session)
+                written += 1
+            usage = log_assist(analyst, "mo_draft", OFFLINE_METHOD, latency_ms=rng.uniform(80, 400), at=start,
+                               session=session)
+            record_outcome(analyst, usage, "edited" if rng.random() < 0.6 else "accepted", record_id=row["id"],
+                           at=start + dt.timedelta(minutes=rng.randint(15, 50)), session=session)
+            written += 1
+        elif row["source"] == "investigation" and rng.random() < 0.35:
+            log_unassisted_mo(analyst, row["id"], start, at=start + dt.timedelta(minutes=rng.randint(45, 150)),
+                              session=session)
+            written += 1
+    return written

@@ -17,7 +17,6 @@ rollout team for SOPs.
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rm_core.metrics.dataload import DATE_COLUMN
-from rm_core.store.models import (MO, SOP, DemoMeta, Gap, GapEvidence, HitLog, Request, Rule, RuleEvent, RuleMO,
+from rm_core.store.models import (MO, SOP, AIUsage, DemoMeta, Gap, GapEvidence, HitLog, Request, Rule, RuleEvent, RuleMO,
                                   SOPRollout)
 from rm_core.trackers.sla import BUCKET_BOUNDS
 
@@ -46,7 +45,7 @@ VALUE_COLUMNS: dict[str, str] = {
     "mos_known": "documented MOs not retired, at the end of the day",
     "mos_actioned": "documented MOs not retired that are actioned (a live covering rule, or mitigated) at the end "
                     "of the day",
-    "mos_ai_assisted": "MOs documented that day whose source is AI assist",
+    "mos_ai_assisted": "MOs documented that day whose source is ai_assist (saved from an AI-assist draft)",
     "hits_confirmed_bad": "rule hits labelled confirmed bad",
     "hits_false_positive": "rule hits labelled false positive",
     "rules_retired": "rules retired that day",
@@ -62,13 +61,19 @@ VALUE_COLUMNS: dict[str, str] = {
     "gap_impact_usd": "impact ($) of the gaps quantified that day",
     "sop_cells": "SOP × team cells that should run the SOP (at the end of the day)",
     "sop_cells_live": "SOP × team cells live on the SOP's current version (at the end of the day)",
-    "analyst_hours_saved": "analyst hours saved by AI assist (demo series: no source table yet)",
+    "ai_assists": "AI-assisted actions logged that day (MO drafts, answers, theme names, summaries, narratives)",
+    "ai_drafts_decided": "AI MO drafts the analyst decided on that day (accepted, edited or discarded)",
+    "ai_drafts_kept": "AI MO drafts saved as an MO that day, as drafted or edited",
+    "ai_minutes_saved": "analyst minutes saved that day: for each MO saved from an AI draft, the median minutes from "
+                        "notes to saved MO without assist (whole usage log) minus that MO's minutes, floored at 0",
 }
 
 # column -> what one row holds: one value per record, never summed (medians are taken over these rows)
 SAMPLE_COLUMNS: dict[str, str] = {
     "identification_days": "days from first signal (first seen) to documented, one row per MO documented that day",
     "mitigation_days": "days from documented to mitigated, one row per MO mitigated that day",
+    "minutes_to_mo_assisted": "minutes from notes to saved MO with an AI draft, one row per MO saved that day",
+    "minutes_to_mo_unassisted": "minutes from notes to saved MO without a draft, one row per MO saved that day",
 }
 COLUMN_DESCRIPTIONS = {**VALUE_COLUMNS, **SAMPLE_COLUMNS}
 
@@ -90,8 +95,16 @@ def _drill_specs() -> dict[str, DrillSpec]:
         "identification_days": DrillSpec("mos", "event", "documented_at"),
         "mos_known": DrillSpec("mos", "open", "documented_at", where=pl.col("status") != "retired"),
         "mos_actioned": DrillSpec("mos", "open", "actioned_at", where=pl.col("status") != "retired"),
-        "mos_ai_assisted": DrillSpec("mos", "event", "documented_at", where=pl.col("source") == "AI assist"),
+        "mos_ai_assisted": DrillSpec("mos", "event", "documented_at", where=pl.col("source") == "ai_assist"),
         "mos_mitigated": DrillSpec("mos", "event", "mitigated_at"),
+        "ai_assists": DrillSpec("ai_usage", "event", DATE_COLUMN, where=pl.col("method") != "manual"),
+        "ai_drafts_decided": DrillSpec("ai_usage", "event", "decided", where=pl.col("assisted_draft")),
+        "ai_drafts_kept": DrillSpec("ai_usage", "event", "decided",
+                                    where=pl.col("assisted_draft") & pl.col("outcome").is_in(["accepted", "edited"])),
+        "ai_minutes_saved": DrillSpec("ai_usage", "event", "decided", where=pl.col("minutes_saved") > 0),
+        "minutes_to_mo_assisted": DrillSpec("ai_usage", "event", "decided",
+                                            where=pl.col("assisted_draft") & pl.col("minutes").is_not_null()),
+        "minutes_to_mo_unassisted": DrillSpec("ai_usage", "event", "decided", where=pl.col("method") == "manual"),
         "mitigation_days": DrillSpec("mos", "event", "mitigated_at"),
         "hits_confirmed_bad": DrillSpec("rule_days", "event", DATE_COLUMN),
         "hits_false_positive": DrillSpec("rule_days", "event", DATE_COLUMN),
@@ -273,7 +286,7 @@ def _mo_daily(mos: pl.DataFrame, first: dt.date, last: dt.date) -> list[pl.DataF
         _stock(live, "actioned_at", None, "mos_actioned", first, last),
         _events(mos, "documented_at", {
             "mos_documented": pl.lit(1),
-            "mos_ai_assisted": (pl.col("source") == "AI assist").cast(pl.Int64)}),
+            "mos_ai_assisted": (pl.col("source") == "ai_assist").cast(pl.Int64)}),
         _events(mos, "mitigated_at", {"mos_mitigated": pl.lit(1)}),
     ]
 
@@ -284,7 +297,8 @@ def _mo_samples(mos: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFram
              .select(pl.col(on).alias(DATE_COLUMN), *DIMENSIONS, pl.col(column).cast(pl.Float64))
              for on, column in (("documented_at", "identification_days"), ("mitigated_at", "mitigation_days"))]
     return (pl.concat(parts, how="diagonal").filter(pl.col(DATE_COLUMN).is_between(first, last))
-            .select(DATE_COLUMN, *[pl.col(d).cast(pl.String) for d in DIMENSIONS], *SAMPLE_COLUMNS)
+            .select(DATE_COLUMN, *[pl.col(d).cast(pl.String) for d in DIMENSIONS], "identification_days",
+                    "mitigation_days")
             .sort(DATE_COLUMN, *DIMENSIONS, nulls_last=True))
 
 
@@ -422,27 +436,48 @@ def _sop_cells(session: Session, first: dt.date) -> pl.DataFrame:
             .with_columns(live_from=pl.when(pl.col("live_current")).then(pl.col("live_date").fill_null(first))))
 
 
-def _ai_hours(session: Session, mos: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame | None:
-    """Analyst hours saved by AI assist: no table records it yet, so the demo world gets a deterministic daily
-    series from its seed (about 2.5 h per AI-assisted MO plus a weekday base that grows over the year)."""
-    meta = dict(session.execute(select(DemoMeta.key, DemoMeta.value)).all())
-    if "demo.seed" not in meta:
-        return None
-    rng = random.Random(f"ai-hours-{meta['demo.seed']}")
-    days = pl.date_range(first, last, "1d", eager=True)
-    span = max((last - first).days, 1)
-    rows = []
-    for site in ("India", "Costa Rica"):
-        share = 0.58 if site == "India" else 0.42
-        for d in days:
-            weekday = d.weekday() < 5
-            base = (2.0 + 6.0 * (d - first).days / span) * share if weekday else 0.0
-            rows.append((d, site, f"RM {site}", None, round(max(base + rng.gauss(0, 0.6 * share), 0.0), 2)))
-    frame = pl.DataFrame(rows, orient="row", schema={DATE_COLUMN: pl.Date, "site": pl.String, "team": pl.String,
-                                                     "abuse_type": pl.String, "analyst_hours_saved": pl.Float64})
-    assisted = _events(mos.filter(pl.col("source") == "AI assist"), "documented_at",
-                       {"analyst_hours_saved": pl.lit(2.5)})
-    return pl.concat([frame, assisted.with_columns(pl.col("analyst_hours_saved").cast(pl.Float64))])
+def _ai_usage(session: Session, mos: pl.DataFrame) -> pl.DataFrame:
+    """One row per AI usage log entry, with the dimensions of the MO it ended in (null when none) and, for MOs
+    saved from a draft, the minutes saved against the median unassisted time (`ai_minutes_saved`'s method)."""
+    rows = session.execute(select(AIUsage.id, AIUsage.at, AIUsage.actor, AIUsage.feature, AIUsage.method,
+                                  AIUsage.outcome, AIUsage.decided_at, AIUsage.record_id, AIUsage.minutes,
+                                  AIUsage.latency_ms)).all()
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "usage_id": pl.Int64, "at": pl.Datetime, "actor": pl.String, "feature": pl.String, "method": pl.String,
+        "outcome": pl.String, "decided_at": pl.Datetime, "mo_id": pl.String, "minutes": pl.Float64,
+        "latency_ms": pl.Float64})
+    manual = frame.filter((pl.col("method") == "manual") & pl.col("minutes").is_not_null())["minutes"]
+    baseline = manual.median() if len(manual) else None
+    frame = frame.join(mos.select("mo_id", *DIMENSIONS), on="mo_id", how="left").with_columns(
+        pl.col("at").dt.date().alias(DATE_COLUMN), decided=pl.col("decided_at").dt.date(),
+        assisted_draft=(pl.col("feature") == "mo_draft") & (pl.col("method") != "manual"))
+    return frame.with_columns(minutes_saved=pl.when(
+        pl.col("assisted_draft") & pl.col("minutes").is_not_null() & pl.lit(baseline is not None))
+        .then(pl.max_horizontal(pl.lit(baseline if baseline is not None else 0.0) - pl.col("minutes"), pl.lit(0.0)))
+        .otherwise(None))
+
+
+def _ai_daily(usage: pl.DataFrame) -> list[pl.DataFrame]:
+    """The AI ROI columns; none when nothing was ever logged (the deck then leaves the section out)."""
+    if usage.is_empty():
+        return []
+    assisted = usage.filter(pl.col("method") != "manual")
+    decided = usage.filter(pl.col("assisted_draft") & (pl.col("outcome") != "pending"))
+    return [
+        _events(assisted, DATE_COLUMN, {"ai_assists": pl.lit(1)}),
+        _events(decided, "decided", {
+            "ai_drafts_decided": pl.lit(1),
+            "ai_drafts_kept": pl.col("outcome").is_in(["accepted", "edited"]).cast(pl.Int64),
+            "ai_minutes_saved": pl.col("minutes_saved").fill_null(0.0)}),
+    ]
+
+
+def _ai_samples(usage: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
+    saved = usage.filter(pl.col("minutes").is_not_null() & pl.col("decided").is_not_null())
+    return saved.select(pl.col("decided").alias(DATE_COLUMN), *[pl.col(d).cast(pl.String) for d in DIMENSIONS],
+                        minutes_to_mo_assisted=pl.when(pl.col("assisted_draft")).then(pl.col("minutes")),
+                        minutes_to_mo_unassisted=pl.when(pl.col("method") == "manual").then(pl.col("minutes"))
+                        ).filter(pl.col(DATE_COLUMN).is_between(first, last))
 
 
 def data_end(session: Session) -> dt.date:
@@ -477,9 +512,8 @@ def build_risk_data(session: Session, *, end: dt.date | None = None, days: int =
     parts += _gap_daily(gaps)
     parts.append(_stock(sop_cells, "from", None, "sop_cells", first, last))
     parts.append(_stock(sop_cells, "live_from", None, "sop_cells_live", first, last))
-    ai = _ai_hours(session, mos, first, last)
-    if ai is not None:
-        parts.append(ai)
+    usage = _ai_usage(session, mos)
+    parts += _ai_daily(usage)
 
     typed = []
     for part in parts:
@@ -509,9 +543,22 @@ def build_risk_data(session: Session, *, end: dt.date | None = None, days: int =
                             "quantified", "closed", "measured_usd"),
         "sop_cells": sop_cells.select("sop_id", "title", *DIMENSIONS, "status", "current_version", "team_version",
                                       "live_date", "from", "live_from"),
+        "ai_usage": usage.select(DATE_COLUMN, "usage_id", "feature", "method", "actor", "outcome", "decided", "mo_id",
+                                 *DIMENSIONS, "minutes", "minutes_saved", "latency_ms", "assisted_draft"),
     }
     return RiskData(daily=daily, records=records, start=first, end=last, options=options,
-                    unavailable=frozenset(missing), samples=_mo_samples(mos, first, last))
+                    unavailable=frozenset(missing) | _samples_missing(usage),
+                    samples=pl.concat([_mo_samples(mos, first, last), _ai_samples(usage, first, last)],
+                                      how="diagonal_relaxed").select(DATE_COLUMN, *DIMENSIONS, *SAMPLE_COLUMNS)
+                    .sort(DATE_COLUMN, *DIMENSIONS, nulls_last=True))
+
+
+def _samples_missing(usage: pl.DataFrame) -> frozenset[str]:
+    """Sample columns with no row at all (no MO saved from notes yet): their metrics are not charted."""
+    saved = usage.filter(pl.col("minutes").is_not_null())
+    return frozenset(c for c, present in (("minutes_to_mo_assisted", saved["assisted_draft"].any()),
+                                          ("minutes_to_mo_unassisted", (saved["method"] == "manual").any()))
+                     if not present)
 
 
 def load_risk_data(end: dt.date | None = None) -> RiskData:

@@ -38,7 +38,8 @@ STAGES = ("onboarding", "positioning", "monetization", "evasion")
 STATUSES = ("draft", "active", "dormant", "mitigated", "retired")
 SEVERITIES = ("S1", "S2", "S3", "S4")
 SITES = ("India", "Costa Rica")
-SOURCES = ("investigation", "partner request", "ML model", "AI assist", "import")
+SOURCES = ("investigation", "partner request", "ML model", "ai_assist", "import")
+AI_ASSIST = "ai_assist"  # the source of an MO saved from an AI-assist draft (rm_core.ai)
 MO_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}-?[A-Za-z0-9]{1,12}$")
 VERSIONED = ("title", "aliases", "summary", "narrative", "abuse_family", "stage", "signals", "mediums",
              "marketplaces", "site", "status", "severity", "confidence", "first_seen", "last_seen",
@@ -79,6 +80,7 @@ class MOInput(BaseModel):
     est_accounts: int | None = Field(default=None, ge=0)
     est_exposure_usd: float | None = Field(default=None, ge=0)
     source: str = "investigation"
+    drafted_by: str = Field(default="", max_length=128)
     owner: str = Field(default="", max_length=64)
 
     @field_validator("aliases", "signals", "mediums", "marketplaces", mode="before")

@@ -115,6 +115,8 @@ class MO(Base):
     est_accounts: Mapped[int | None] = mapped_column(Integer, nullable=True)
     est_exposure_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     source: Mapped[str] = mapped_column(String(32), default="investigation")
+    # which method drafted it when source is ai_assist: an offline method name or provider:model
+    drafted_by: Mapped[str] = mapped_column(String(128), default="")
     owner: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -453,3 +455,29 @@ class DemoMeta(Base):
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- AI assist -----------------------------------------------------------------------------------------------
+
+class AIUsage(Base):
+    """One assisted action (an MO draft, an answer, theme names, a narrative) and what the user did with it.
+
+    Rows with method `manual` are MOs written from notes without a draft: the baseline the time saved is measured
+    against. `minutes` is from notes pasted to MO saved (drafts and manual rows that ended in a saved MO)."""
+
+    __tablename__ = "ai_usage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    feature: Mapped[str] = mapped_column(String(32))   # mo_draft | ask | theme_names | session_summary | narrative
+    method: Mapped[str] = mapped_column(String(128))   # offline method name, provider:model, or manual
+    provider: Mapped[str] = mapped_column(String(32), default="offline")
+    model: Mapped[str] = mapped_column(String(128), default="")
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    input_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    output_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fallback: Mapped[str] = mapped_column(Text, default="")  # why the offline method answered instead, if it did
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")  # pending | accepted | edited | discarded
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    record_id: Mapped[str] = mapped_column(String(64), default="")  # the MO saved from it
+    minutes: Mapped[float | None] = mapped_column(Float, nullable=True)

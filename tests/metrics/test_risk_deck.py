@@ -27,7 +27,7 @@ def week_values(source, filters=None, week=WEEK):
 def test_the_shipped_deck_declares_owner_direction_and_unit_for_every_charted_metric():
     deck = risk_deck()
     charted = [name for block in deck.deck if block.ui_type == "6_12Graph" for name in block.metric_names()]
-    assert len(charted) == 17
+    assert len(charted) == 20  # AI ROI: drafted MOs, acceptance, minutes with and without assist, minutes saved
     for name in charted:
         decl = deck.metrics[name]
         assert decl.owner and decl.direction in ("higher", "lower") and decl.unit, name
@@ -227,19 +227,34 @@ def test_the_6_12_chart_draws_this_year_prior_year_dashed_target_markers_and_eve
     assert six_twelve_chart(block).to_dict()["layer"][0]["mark"]["strokeDash"] == [5, 4]  # a valid Altair chart
 
 
-def test_the_ai_roi_series_exists_only_in_the_demo_world_and_is_the_same_for_the_same_seed(state):
-    from rm_core.store.db import write_session
-    from rm_core.store.models import DemoMeta
+def test_ai_roi_is_absent_until_the_usage_log_has_entries(state):
+    seed_risk_world(state)
+    charted = [n for b in risk_source(load_risk_data()).deck.deck for n in b.metric_names()]
+    assert "AnalystMinutesSaved" not in charted and "AIDraftAcceptance" not in charted
+    assert "AnalystHoursSaved" not in risk_deck().metrics  # the synthetic series is gone
+
+
+def test_ai_roi_metrics_are_computed_from_the_usage_log(state, editor):
+    from rm_core.ai.usage import log_assist, log_unassisted_mo, record_outcome
 
     seed_risk_world(state)
-    assert "AnalystHoursSaved" not in [n for b in risk_source(load_risk_data()).deck.deck for n in b.metric_names()]
-    with write_session() as s:
-        s.add(DemoMeta(key="demo.seed", value="7"))
-    first, second = load_risk_data(), load_risk_data()
-    assert first.daily["analyst_hours_saved"].sum() > 0
-    assert first.daily["analyst_hours_saved"].to_list() == second.daily["analyst_hours_saved"].to_list()
-    hours = week_values(risk_source(first))["AnalystHoursSaved"].boxes[0]
-    assert hours is not None and hours > 0
+    t = dt.datetime
+    # two MOs written by hand from notes: 90 and 60 minutes -> the baseline median is 75
+    log_unassisted_mo(editor, "MO-1", t(2026, 11, 16, 9, 0), at=t(2026, 11, 16, 10, 30))
+    log_unassisted_mo(editor, "MO-4", t(2026, 11, 17, 9, 0), at=t(2026, 11, 17, 10, 0))
+    # three drafts in the week: accepted after 20 min, edited after 30 min, one discarded
+    a = log_assist(editor, "mo_draft", "offline: x", at=t(2026, 11, 18, 10, 0))
+    record_outcome(editor, a, "accepted", record_id="MO-2", at=t(2026, 11, 18, 10, 20))
+    b = log_assist(editor, "mo_draft", "openai:m", provider="openai", model="m", at=t(2026, 11, 19, 9, 0))
+    record_outcome(editor, b, "edited", record_id="MO-3", at=t(2026, 11, 19, 9, 30))
+    c = log_assist(editor, "mo_draft", "offline: x", at=t(2026, 11, 20, 9, 0))
+    record_outcome(editor, c, "discarded", at=t(2026, 11, 20, 9, 5))
+    values = week_values(risk_source(load_risk_data()))
+    assert values["AIDraftAcceptance"].boxes[0] == pytest.approx(2 / 3)
+    assert values["MinutesToMOAssisted"].boxes[0] == pytest.approx(25)
+    assert values["MinutesToMOUnassisted"].boxes[0] == pytest.approx(75)  # both fall in the week ending 22 Nov
+    assert values["AnalystMinutesSaved"].boxes[0] == pytest.approx((75 - 20) + (75 - 30))
+    assert "median minutes from notes to saved MO without" in risk_deck().metrics["AnalystMinutesSaved"].description
 
 
 def test_a_deck_saved_with_its_csv_in_the_state_folder_is_offered_as_a_source(state):

@@ -1,0 +1,165 @@
+"""AI assist on the pages, with no model configured and with a LangChain fake chat model: MO draft from notes,
+Ask the repository, workshop theme names and summary, the flash report narrative."""
+import json
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from rm_core.store.db import read_session
+from rm_core.store.models import MO, AIUsage
+from tests.pages.conftest import app_test
+from tests.pages.test_mo_search import PAGE, seeded  # noqa: F401 (fixture)
+
+NOTES = ("New sellers in the US store list gift cards at a discount. Buyers report the gift cards as already used. "
+         "The payout bank account changed right before the first disbursement.")
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """Every AI feature gets this fake chat model instead of the one RM_CHAT_MODEL names."""
+    replies: list[str] = []
+    monkeypatch.setattr("rm_core.ai.assist.build_chat_model", lambda: FakeListChatModel(responses=replies))
+    return replies
+
+
+def _draft(at, notes=NOTES):
+    at.text_area(key="notes").input(notes).run()
+    at.button(key="draft-btn").click().run()
+    assert not at.exception
+    return at
+
+
+def test_without_a_model_the_draft_is_offline_and_saving_it_creates_an_ai_assist_mo(seeded):
+    at = _draft(app_test(PAGE).run())
+    assert any("nearest-MO vote" in c.value for c in at.caption)
+    assert at.selectbox[0].value == "payment and gift-card fraud"  # the family of the nearest MO
+    next(b for b in at.button if b.label == "Create MO").click().run()  # the draft form's (New MO's comes later)
+    assert not at.exception
+    with read_session() as s:
+        mo = s.get(MO, "MO-0004")
+        usage = s.query(AIUsage).filter(AIUsage.feature == "mo_draft").one()
+        assert (mo.source, mo.drafted_by) == ("ai_assist", "offline: nearest-MO vote + centrality + keyphrases")
+        assert (usage.outcome, usage.record_id) == ("accepted", "MO-0004")
+
+
+def test_with_a_model_the_draft_says_which_model_wrote_it(seeded, fake_model):
+    fake_model.append(json.dumps({
+        "title": "Gift card cash-out <script>x</script>", "summary": "Cards resold, bank switched.",
+        "abuse_family": "payment and gift-card fraud", "stage": "monetization", "severity": "S1",
+        "signals": ["late payout bank change"], "mediums": ["bank account"], "marketplaces": ["US"], "evidence": {}}))
+    at = _draft(app_test(PAGE).run())
+    assert any("FakeListChatModel" in c.value for c in at.caption)
+    title = next(t for t in at.text_input if t.label == "Title")
+    assert title.value == "Gift card cash-out <script>x</script>"  # a widget value: text, never HTML
+
+
+def test_a_failing_model_shows_the_offline_draft_and_why(seeded, fake_model):
+    fake_model += ["not json", "still not json"]
+    at = _draft(app_test(PAGE).run())
+    assert any("nearest-MO vote" in c.value for c in at.caption)
+    assert any("malformed" in w.value for w in at.warning)
+
+
+def test_notes_sent_from_the_emerging_patterns_tab_are_what_gets_drafted(seeded):
+    at = app_test(PAGE)
+    at.session_state["mo_draft_notes"] = "Reviews posted by a ring of buyer accounts five-star in launch week."
+    at.run()
+    at.button(key="draft-btn").click().run()
+    assert at.selectbox[0].value == "review manipulation"
+
+
+def test_ask_without_a_model_lists_passages_citing_their_mos(seeded):
+    at = app_test(PAGE).run()
+    at.text_input(key="ask-q").input("gift card resale").run()
+    at.button(key="ask-btn").click().run()
+    assert not at.exception
+    assert any("retrieved passages" in c.value for c in at.caption)
+    assert at.button(key="cite-0-MO-0002").label == "MO-0002"
+
+
+def test_ask_with_a_model_drops_an_invented_citation_and_says_so(seeded, fake_model):
+    fake_model.append(json.dumps({"statements": [{"text": "Gift cards are resold.", "citations": ["MO-0002", "MO-0999"]}]}))
+    at = app_test(PAGE).run()
+    at.text_input(key="ask-q").input("gift card resale").run()
+    at.button(key="ask-btn").click().run()
+    assert [t.value for t in at.text if "resold" in t.value] == ["Gift cards are resold."]
+    assert any("MO-0999" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.label == "MO-0999"]
+
+
+# --- workshops: theme names and session summary ------------------------------------------------------------------
+
+def _grouped_board():
+    from rm_core import workshops as wk
+    from tests.pages.test_workshops import FRAN
+
+    ws = wk.create_session(FRAN, "Board", "op1_ideation")
+    pat = wk.join(ws.id, "Pat").id
+    ideas = {}
+    for text in ("payout bank change alerts", "hold payout after bank change", "device graph link",
+                 "device graph cluster review"):
+        ideas[text] = wk.add_idea(ws.id, pat, text, ws.prompts[0])
+    wk.set_phase(ws.id, "group", FRAN)
+    bank = wk.create_theme(ws.id, "Theme A", FRAN, [ideas["payout bank change alerts"],
+                                                   ideas["hold payout after bank change"]])
+    device = wk.create_theme(ws.id, "Theme B", FRAN, [ideas["device graph link"],
+                                                     ideas["device graph cluster review"]])
+    return ws, bank, device
+
+
+def test_theme_names_without_a_model_are_offline_keywords_and_can_be_applied(state):
+    from rm_core import workshops as wk
+    from tests.pages.test_workshops import FRAN, page_as
+
+    ws, bank, device = _grouped_board()
+    at = page_as(FRAN, session=ws.id, host=1)
+    at.button(key="ai-names").click().run()
+    assert not at.exception
+    assert any("c-TF-IDF" in c.value for c in at.caption)
+    at.button(key="ai-names-apply").click().run()
+    names = {t.id: t.name for t in wk.load_board(ws.id).themes}
+    assert "bank" in names[bank].lower() and "device" in names[device].lower()
+
+
+def test_theme_names_and_summary_with_a_model_are_checked_against_the_ideas(state, fake_model):
+    from tests.pages.test_workshops import FRAN, page_as
+
+    ws, bank, device = _grouped_board()
+    fake_model.append(json.dumps({"names": [{"theme": bank, "name": "Payout bank holds"},
+                                            {"theme": device, "name": "Free pizza"}]}))
+    fake_model.append(json.dumps({"sentences": ["Bank change alerts and payout holds lead.", "Buy a yacht."]}))
+    at = page_as(FRAN, session=ws.id, host=1)
+    at.button(key="ai-names").click().run()
+    shown = [t.value for t in at.text]
+    assert "Theme A → Payout bank holds" in shown and not any("Free pizza" in t for t in shown)
+    at.button(key="ai-summary").click().run()
+    assert not at.exception
+    assert any("FakeListChatModel" in c.value for c in at.caption)
+    assert any("not about the session" in w.value for w in at.warning)
+
+
+# --- metrics: the flash report narrative -------------------------------------------------------------------------
+
+def test_the_flash_narrative_without_a_model_is_built_from_the_deck(state):
+    from tests.metrics.risk_world import seed_risk_world
+
+    seed_risk_world(state)
+    at = app_test("pages/metrics.py").run()
+    at.button(key="flash-narrative-btn").click().run()
+    assert not at.exception
+    assert any("largest movements and RAG" in c.value for c in at.caption)
+    assert any("Partner requests resolved within SLA was 50.0% last week" in t.value for t in at.text)
+
+
+def test_the_flash_narrative_with_a_model_drops_a_number_not_in_the_deck(state, fake_model):
+    from tests.metrics.risk_world import seed_risk_world
+
+    seed_risk_world(state)
+    fake_model.append(json.dumps({"sections": [{"section": "Partner requests and escalations", "paragraph":
+                                                "Requests resolved within SLA were 50.0%. We saved $9,999,999."}]}))
+    at = app_test("pages/metrics.py").run()
+    at.button(key="flash-narrative-btn").click().run()
+    assert not at.exception
+    streamed = " ".join(m.value for m in at.markdown)
+    assert "50.0%" in streamed and "9,999,999" not in streamed
+    assert any("not in the deck" in w.value for w in at.warning)
