@@ -6,11 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._ui import csv_download, current_actor, empty_state, mo_engine, run_action
+from pages._ui import act, csv_download, current_actor, empty_state, mo_engine, run_action, show_flash
 from rm_core.identity import can
+from rm_core.mos.history import restore_version, version_changes
 from rm_core.mos.repository import (ABUSE_FAMILIES, SEVERITIES, SITES, STAGES, STATUSES, count_mos, coverage,
                                     create_mo, import_mos, mo_detail, update_mo)
-from rm_core.text import md_escape
+from rm_core.text import md_escape, narrative_markdown
 
 actor = current_actor()
 params = st.query_params
@@ -59,7 +60,8 @@ def show_detail(mo_id: str) -> None:
     with left:
         if mo.summary:
             st.markdown(f"**Summary.** {md_escape(mo.summary)}")
-        st.markdown(mo.narrative or "_(no narrative)_")  # analysts write narratives in Markdown; Streamlit never renders raw HTML here
+        # Analysts write Markdown; shown without remote images, with link targets visible and no headings.
+        st.markdown(narrative_markdown(mo.narrative) or "_(no narrative)_")
         if mo.signals:
             st.markdown("**Signals**\n" + "\n".join(f"- {md_escape(s)}" for s in mo.signals))
         if mo.mediums:
@@ -98,9 +100,45 @@ def show_detail(mo_id: str) -> None:
                        "changed": ", ".join(h.changed_fields), "note": h.note} for h in detail.history],
                      hide_index=True, width="stretch",
                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    version_view(mo)
     if can(actor, "mo.edit"):
         with st.expander("Edit this MO", icon=":material/edit:"):
             mo_form(f"edit-{mo.id}-{mo.version}", mo)
+
+
+def _restore(mo_id: str, version: int, current: int) -> None:
+    if act(restore_version, actor, mo_id, version, engine, expected_version=current,
+           success=f"{mo_id}: version {version} restored as version {current + 1}") is not None:
+        st.session_state.pop(f"version-{mo_id}", None)  # show the new version next
+
+
+def version_view(mo) -> None:
+    """What one version changed against the one before it, and (editors) restoring it as a new version."""
+    st.subheader("Compare versions", anchor=False)
+    show_flash()
+    versions = list(range(mo.version, 0, -1))
+    version = st.selectbox("Version", versions, key=f"version-{mo.id}",
+                           format_func=lambda v: f"version {v}" + (" (current)" if v == mo.version else ""))
+    changes = run_action(version_changes, mo.id, version) or []
+    fields = [c for c in changes if not c.is_text]
+    if fields:
+        st.dataframe([{"field": c.field.replace("_", " "), "before": _shown(c.before), "after": _shown(c.after)}
+                      for c in fields], hide_index=True, width="stretch")
+    for change in (c for c in changes if c.is_text):
+        st.caption(f"{change.field.capitalize()}: lines removed (-) and added (+)")
+        st.code(change.text_diff() or "(whitespace only)", language="diff")
+    if not changes:
+        st.caption("This version changed nothing that is kept in the history.")
+    if can(actor, "mo.edit") and version != mo.version:
+        st.button(f"Restore version {version}", key=f"restore-{mo.id}", icon=":material/history:",
+                  on_click=_restore, args=(mo.id, version, mo.version),
+                  help="Saves this version's content as a new version; nothing in the history is lost.")
+
+
+def _shown(value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def mo_form(key: str, mo=None, prefill: str = "") -> None:
