@@ -7,10 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 from pages._ui import act, csv_download, current_actor, empty_state, mo_engine, run_action, show_flash
+from rm_core import startup
 from rm_core.identity import can
 from rm_core.mos.history import restore_version, version_changes
+from rm_core.mos.interim import keyword_search
 from rm_core.mos.repository import (ABUSE_FAMILIES, SEVERITIES, SITES, STAGES, STATUSES, count_mos, coverage,
                                     create_mo, import_mos, mo_detail, update_mo)
+from rm_core.settings import get_settings
 from rm_core.text import md_escape, narrative_markdown
 
 actor = current_actor()
@@ -18,6 +21,29 @@ params = st.query_params
 engine = mo_engine()
 
 st.title("MO repository")
+
+
+@st.fragment(run_every=1.0)
+def index_progress_bar() -> None:
+    """While the server embeds queued MOs in the background: how far it got; the page reruns when it is done."""
+    progress = startup.index_progress(get_settings())
+    if not progress.busy:
+        st.rerun(scope="app")  # ready: search switches from keywords to fused
+    if progress.phase == "model":
+        st.progress(0.0, text="Loading the embedding model… keyword search works meanwhile.")
+    else:
+        st.progress(progress.done / max(progress.total, 1),
+                    text=f"Indexing MOs for search by meaning: {progress.done:,} of {progress.total:,}. "
+                         "Keyword search works meanwhile.")
+
+
+indexing = startup.index_progress(get_settings())
+if indexing.busy:
+    index_progress_bar()
+elif indexing.phase == "failed":
+    st.warning(f"The MO search index could not be brought up to date ({md_escape(indexing.message)}); search "
+               "works by keyword only. `python -m rm_core mo reindex` rebuilds it.", icon=":material/warning:")
+keyword_only = indexing.busy or indexing.phase == "failed"
 
 if count_mos() == 0:
     empty_state("No MOs yet. Import a CSV/JSONL/Parquet file of MOs in the **Import** tab (columns `title` and "
@@ -91,7 +117,9 @@ def show_detail(mo_id: str) -> None:
         else:
             st.caption("No linked requests, gaps or initiatives.")
         st.subheader("Similar MOs", anchor=False)
-        similar = run_action(engine.similar, mo.id, 5) or []
+        similar = [] if keyword_only else run_action(engine.similar, mo.id, 5) or []
+        if keyword_only:
+            st.caption("Similar MOs are listed once the search index is ready.")
         for hit in similar:
             st.button(f"{md_escape(hit.mo_id)} · {md_escape(hit.title)} ({hit.score:.2f})", key=f"sim-{hit.mo_id}",
                       on_click=_open, args=(hit.mo_id,))
@@ -203,13 +231,15 @@ with search_tab:
                                               if k in FILTERS}, **({"from": since.isoformat()} if since else {})})
     k = st.slider("Results", 5, 50, 10, step=5)
     if query.strip():
-        results = run_action(engine.search, query, k, where)
+        results = (run_action(keyword_search, get_settings().database_url, query, k, where) if keyword_only
+                   else run_action(engine.search, query, k, where))
         if results is not None and not results.hits:
             empty_state("No MO matches these words and filters. Widen the filters or describe the behaviour "
                         "differently — or check **Is this a known MO?** and start a new MO.")
         if results is not None and results.hits:
-            st.caption(f"{len(results.hits)} MOs · query read as **{results.query_type}** · scores fuse "
-                       "semantic similarity with keyword (BM25) evidence")
+            st.caption(f"{len(results.hits)} MOs · keyword (BM25) matches only, until the index is ready"
+                       if keyword_only else f"{len(results.hits)} MOs · query read as **{results.query_type}** · "
+                       "scores fuse semantic similarity with keyword (BM25) evidence")
             for hit in results.hits:
                 with st.container(border=True):
                     top, score = st.columns([6, 1])

@@ -63,3 +63,19 @@ def test_a_viewer_sees_the_diff_but_no_restore(mo, monkeypatch):
     at.selectbox(key=f"version-{mo}").select(1).run()
     assert not [b for b in at.button if b.key == f"restore-{mo}"]
     assert at.code  # the diff of version 1 (everything it set)
+
+
+def test_while_the_index_is_built_the_page_shows_progress_and_searches_by_keyword(state, monkeypatch):
+    from rm_core import startup
+    from tests.test_startup import seed_like_the_demo
+
+    seed_like_the_demo()  # in the database, queued, not embedded
+    monkeypatch.setattr(startup, "index_progress", lambda settings: startup.IndexProgress("indexing", 64, 320))
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert "Indexing MOs for search by meaning: 64 of 320" in at.get("progress")[0].proto.text
+    at.text_input(key="q").input("utility bills KYC").run()
+    assert not at.exception
+    cards = [m.value for m in at.markdown if m.value.startswith("**MO-")]
+    assert cards and cards[0].startswith("**MO-0003")
+    assert any("keyword (BM25) matches only" in c.value for c in at.caption)
