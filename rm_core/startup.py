@@ -9,6 +9,7 @@ database meanwhile (`rm_core.mos.interim`).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -128,6 +129,9 @@ def _run(settings: Settings, engine: Any | None, state: _Indexing) -> None:
     from rm_core.store.models import IndexOutbox
 
     threads = None
+    # transformers loads weights through a thread pool of its own; started from this thread in the server process
+    # that load was seen to hang for good (futures never completing), so here it loads them in this thread
+    os.environ.setdefault("HF_DEACTIVATE_ASYNC_LOAD", "1")
     try:
         engine = engine or shared_engine(settings)
         encode_query(engine.embeddings, "warm up the embedding model")  # torch + model load, off the request path

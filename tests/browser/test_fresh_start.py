@@ -33,7 +33,7 @@ new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNav
 @contextlib.contextmanager
 def make_run_server(home):
     """`make run` after seeding: serve.py on a free port (the index is brought up to date in the background)."""
-    env = _env(home)
+    env = {**_env(home), "RM_EMBEDDINGS": "local"}  # the real model: its warm-up is part of what is tested
     port = free_port()
     log = open(home / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port), "--server.headless", "true",
