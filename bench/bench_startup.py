@@ -156,13 +156,16 @@ def main() -> int:
         subprocess.run([PY, "-m", "rm_core", "demo", "seed", "--scale", args.scale, "--if-empty"], cwd=ROOT,
                        env=env, check=True, capture_output=True)
         print(f"seeding the {args.scale} world (both variants start from a copy): {time.monotonic() - t:.1f} s; "
-              f"{queued(seeded)} MOs queued for the index")
+              f"{queued(seeded)} MOs queued for the index", flush=True)
         load = os.getloadavg()[0]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                          args=["--headless", "--no-sandbox", "--disable-gpu"])
-            rows = [run_variant("baseline", baseline_tree, seeded, browser),
-                    run_variant("current", ROOT, seeded, browser)]
+            rows = []
+            for name, tree in (("baseline", baseline_tree), ("current", ROOT)):
+                rows.append(run_variant(name, tree, seeded, browser))
+                print(f"{name}: " + ", ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                                              for k, v in rows[-1].items() if k != "variant"), flush=True)
             browser.close()
         print(f"load average at start {load:.1f} (2 cores, shared)")
         print(f"{'variant':<9} {'health':>7} {'1st page':>9} {'1st search':>11} {'(queued)':>9} {'index ready':>12} "
