@@ -29,15 +29,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make run: install, migrate, seed the demo world on first start (never over existing data), serve on 127.0.0.1:8501
+## make run: install, migrate, seed the demo world on first start (never over existing data), serve on 127.0.0.1:8501.
+## serve.py serves at once; the MO index is brought up to date in the background (progress on the MO page).
 run: install
 	$(PY) -m rm_core db upgrade
 	$(PY) -m rm_core demo seed --scale $(SCALE) --if-empty
-	$(PY) -m rm_core mo reindex --check
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(PY) serve.py --server.port $(PORT) --server.address $(ADDRESS)
 
 serve: install
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(PY) serve.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Debian packages the test tiers need: PostgreSQL (storage tests), Chromium (browser tests), Pango (PDF)
 system-deps:

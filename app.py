@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,10 +12,11 @@ from rm_core.errors import UserError
 from rm_core.identity import ROLE_PURPOSE, Actor, can, resolve_actor, resolve_signed_in
 from rm_core.settings import get_settings
 from rm_core.signin import AuthConfig, auth_config, is_local_visitor, read_secrets
-from rm_core.startup import prepare_state
+from rm_core.startup import index_warnings, prepare_state, start_indexing
 from rm_core.text import md_escape
 from pages._ui import mo_engine
 
+FAVICON = str(Path(__file__).resolve().parent / "assets" / "favicon.png")
 # (section, file, title, icon); a page is listed here only once it works.
 PAGES = [
     ("", "pages/home.py", "Home", ":material/home:"),
@@ -35,16 +37,13 @@ ADMIN_PAGES = [
 
 @st.cache_resource(show_spinner="Preparing the workbench…")
 def _prepared(database_url: str, home: str) -> list[str]:
-    """Migrate and repair the state once per process (keyed on where the state lives)."""
-    from rm_core.mos.repository import sync_index
-
-    warnings = prepare_state(get_settings())
-    # Queued index writes (after seeding, an import, or a crash mid-save) are finished here; ids found in only
-    # one of database and index mean real drift, which is repaired and reported.
-    report = sync_index(mo_engine())
-    if report.missing_indexed or report.orphans_removed:
-        warnings.append(f"The MO search index had drifted from the database and was repaired: "
-                        f"{report.missing_indexed} MOs indexed, {report.orphans_removed} removed.")
+    """Migrate the state once per process (keyed on where the state lives) and start the background work."""
+    settings = get_settings()
+    warnings = prepare_state(settings)
+    # Queued index writes (after seeding, an import, or a crash mid-save) are finished in the background, after
+    # the embedding model is loaded; the MO page shows the progress and searches by keyword until then.
+    # (serve.py starts this at launch already; a second start is a no-op.)
+    start_indexing(settings, mo_engine())
     return warnings
 
 
@@ -124,13 +123,14 @@ def _cannot_start(message: str) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Risk Mining Workbench", page_icon=":material/shield:", layout="wide",
+    # A local file: a ":material/…:" page icon makes every browser fetch the favicon from fonts.gstatic.com.
+    st.set_page_config(page_title="Risk Mining Workbench", page_icon=FAVICON, layout="wide",
                        initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
     try:
         settings = get_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         auth = _auth()
-        warnings = _prepared(settings.database_url, str(settings.home))
+        warnings = _prepared(settings.database_url, str(settings.home)) + index_warnings(settings)
         visitor = _identity(auth)
     except UserError as exc:
         st.session_state.pop("actor", None)

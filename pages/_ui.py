@@ -77,9 +77,9 @@ def csv_download(label: str, data, file_name: str, key: str | None = None) -> No
 
 @st.cache_resource(show_spinner="Opening the MO index…")
 def _search_engine(where: str, embeddings: str):
-    from rm_core.mos.engine import MOSearchEngine
+    from rm_core.startup import shared_engine
 
-    return MOSearchEngine(get_settings())
+    return shared_engine(get_settings())  # the one the background indexing writes with
 
 
 def mo_engine():

@@ -7,22 +7,49 @@ from pathlib import Path
 import streamlit as st
 
 from pages._ai import method_caption
-from pages._ui import csv_download, current_actor, empty_state, mo_engine, run_action
+from pages._ui import act, csv_download, current_actor, empty_state, mo_engine, run_action, show_flash
+from rm_core import startup
 from rm_core.ai.ask import ask_repository
 from rm_core.ai.assist import log_result
 from rm_core.ai.draft import FIELDS as DRAFT_FIELDS, discard_draft, draft_mo, save_drafted_mo
 from rm_core.ai.usage import log_unassisted_mo
 from rm_core.store.models import utcnow
 from rm_core.identity import can
+from rm_core.mos.history import restore_version, version_changes
+from rm_core.mos.interim import keyword_search
 from rm_core.mos.repository import (ABUSE_FAMILIES, SEVERITIES, SITES, STAGES, STATUSES, count_mos, coverage,
                                     create_mo, import_mos, mo_detail, update_mo)
-from rm_core.text import md_escape
+from rm_core.settings import get_settings
+from rm_core.text import md_escape, narrative_markdown
 
 actor = current_actor()
 params = st.query_params
 engine = mo_engine()
 
 st.title("MO repository")
+
+
+@st.fragment(run_every=1.0)
+def index_progress_bar() -> None:
+    """While the server embeds queued MOs in the background: how far it got; the page reruns when it is done."""
+    progress = startup.index_progress(get_settings())
+    if not progress.busy:
+        st.rerun(scope="app")  # ready: search switches from keywords to fused
+    if progress.phase == "model":
+        st.progress(0.0, text="Loading the embedding model… keyword search works meanwhile.")
+    else:
+        st.progress(progress.done / max(progress.total, 1),
+                    text=f"Indexing MOs for search by meaning: {progress.done:,} of {progress.total:,}. "
+                         "Keyword search works meanwhile.")
+
+
+indexing = startup.index_progress(get_settings())
+if indexing.busy:
+    index_progress_bar()
+elif indexing.phase == "failed":
+    st.warning(f"The MO search index could not be brought up to date ({md_escape(indexing.message)}); search "
+               "works by keyword only. `python -m rm_core mo reindex` rebuilds it.", icon=":material/warning:")
+keyword_only = indexing.busy or indexing.phase == "failed"
 
 if count_mos() == 0:
     empty_state("No MOs yet. Import a CSV/JSONL/Parquet file of MOs in the **Import** tab (columns `title` and "
@@ -65,7 +92,8 @@ def show_detail(mo_id: str) -> None:
     with left:
         if mo.summary:
             st.markdown(f"**Summary.** {md_escape(mo.summary)}")
-        st.markdown(mo.narrative or "_(no narrative)_")  # analysts write narratives in Markdown; Streamlit never renders raw HTML here
+        # Analysts write Markdown; shown without remote images, with link targets visible and no headings.
+        st.markdown(narrative_markdown(mo.narrative) or "_(no narrative)_")
         if mo.signals:
             st.markdown("**Signals**\n" + "\n".join(f"- {md_escape(s)}" for s in mo.signals))
         if mo.mediums:
@@ -95,7 +123,9 @@ def show_detail(mo_id: str) -> None:
         else:
             st.caption("No linked requests, gaps or initiatives.")
         st.subheader("Similar MOs", anchor=False)
-        similar = run_action(engine.similar, mo.id, 5) or []
+        similar = [] if keyword_only else run_action(engine.similar, mo.id, 5) or []
+        if keyword_only:
+            st.caption("Similar MOs are listed once the search index is ready.")
         for hit in similar:
             st.button(f"{md_escape(hit.mo_id)} · {md_escape(hit.title)} ({hit.score:.2f})", key=f"sim-{hit.mo_id}",
                       on_click=_open, args=(hit.mo_id,))
@@ -104,9 +134,45 @@ def show_detail(mo_id: str) -> None:
                        "changed": ", ".join(h.changed_fields), "note": h.note} for h in detail.history],
                      hide_index=True, width="stretch",
                      column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
+    version_view(mo)
     if can(actor, "mo.edit"):
         with st.expander("Edit this MO", icon=":material/edit:"):
             mo_form(f"edit-{mo.id}-{mo.version}", mo)
+
+
+def _restore(mo_id: str, version: int, current: int) -> None:
+    if act(restore_version, actor, mo_id, version, engine, expected_version=current,
+           success=f"{mo_id}: version {version} restored as version {current + 1}") is not None:
+        st.session_state.pop(f"version-{mo_id}", None)  # show the new version next
+
+
+def version_view(mo) -> None:
+    """What one version changed against the one before it, and (editors) restoring it as a new version."""
+    st.subheader("Compare versions", anchor=False)
+    show_flash()
+    versions = list(range(mo.version, 0, -1))
+    version = st.selectbox("Version", versions, key=f"version-{mo.id}",
+                           format_func=lambda v: f"version {v}" + (" (current)" if v == mo.version else ""))
+    changes = run_action(version_changes, mo.id, version) or []
+    fields = [c for c in changes if not c.is_text]
+    if fields:
+        st.dataframe([{"field": c.field.replace("_", " "), "before": _shown(c.before), "after": _shown(c.after)}
+                      for c in fields], hide_index=True, width="stretch")
+    for change in (c for c in changes if c.is_text):
+        st.caption(f"{change.field.capitalize()}: lines removed (-) and added (+)")
+        st.code(change.text_diff() or "(whitespace only)", language="diff")
+    if not changes:
+        st.caption("This version changed nothing that is kept in the history.")
+    if can(actor, "mo.edit") and version != mo.version:
+        st.button(f"Restore version {version}", key=f"restore-{mo.id}", icon=":material/history:",
+                  on_click=_restore, args=(mo.id, version, mo.version),
+                  help="Saves this version's content as a new version; nothing in the history is lost.")
+
+
+def _shown(value) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def mo_form(key: str, mo=None, prefill: str = "") -> None:
@@ -228,13 +294,15 @@ with search_tab:
                                               if k in FILTERS}, **({"from": since.isoformat()} if since else {})})
     k = st.slider("Results", 5, 50, 10, step=5)
     if query.strip():
-        results = run_action(engine.search, query, k, where)
+        results = (run_action(keyword_search, get_settings().database_url, query, k, where) if keyword_only
+                   else run_action(engine.search, query, k, where))
         if results is not None and not results.hits:
             empty_state("No MO matches these words and filters. Widen the filters or describe the behaviour "
                         "differently — or check **Is this a known MO?** and start a new MO.")
         if results is not None and results.hits:
-            st.caption(f"{len(results.hits)} MOs · query read as **{results.query_type}** · scores fuse "
-                       "semantic similarity with keyword (BM25) evidence")
+            st.caption(f"{len(results.hits)} MOs · keyword (BM25) matches only, until the index is ready"
+                       if keyword_only else f"{len(results.hits)} MOs · query read as **{results.query_type}** · "
+                       "scores fuse semantic similarity with keyword (BM25) evidence")
             for hit in results.hits:
                 with st.container(border=True):
                     top, score = st.columns([6, 1])

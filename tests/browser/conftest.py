@@ -50,7 +50,8 @@ def served_app(tmp_path_factory):
     assert index.returncode == 0, index.stderr[-2000:]
     port = free_port()
     log = open(home / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    # serve.py is what `make run` serves with (legacy pages/ handling off, background indexing)
+    proc = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

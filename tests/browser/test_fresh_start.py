@@ -1,0 +1,119 @@
+"""A fresh `make run` server: it serves before the MOs are embedded, its sidebar never lists the files in pages/,
+a click in its first moment works, and the MO page shows indexing progress and searches by keyword meanwhile.
+(Completion of the background work and the search by meaning after it: tests/test_startup.py and
+bench/bench_startup.py; on this shared 2-core machine embedding 320 MOs can take over five minutes.)
+
+Runs its own server on a freshly seeded state folder (nothing indexed yet), started the way `make run` does.
+"""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ROOT, _env, assert_no_exception, shot, wait_for_app
+from tests.pg import free_port
+
+pytestmark = pytest.mark.browser
+SEARCH = "Describe what you are seeing, or type an MO id or keywords"
+# Every link text the sidebar may ever show: app.py's registered titles.
+SHOWN = """() => Array.from(window.__navSeen || [])"""
+RECORD_NAV = """
+window.__navSeen = new Set();
+new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNavLink"]').forEach(
+    a => window.__navSeen.add(a.innerText.trim().split('\\n').pop().trim()))
+).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+@contextlib.contextmanager
+def make_run_server(home):
+    """`make run` after seeding: serve.py on a free port (the index is brought up to date in the background)."""
+    env = {**_env(home), "RM_EMBEDDINGS": "local"}  # the real model: its warm-up is part of what is tested
+    port = free_port()
+    log = open(home / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port), "--server.headless", "true",
+                             "--server.address", "127.0.0.1"], env=env, cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"serve.py did not start:\n{(home / 'serve.log').read_text()[-3000:]}")
+            time.sleep(0.2)  # polling the health endpoint, not waiting on the UI
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def fresh_world(tmp_path):
+    home = tmp_path / "fresh-state"
+    env = _env(home)
+    subprocess.run([sys.executable, "-m", "rm_core", "db", "upgrade"], env=env, cwd=ROOT, check=True,
+                   capture_output=True)
+    seed = subprocess.run([sys.executable, "-m", "rm_core", "demo", "seed", "--scale", "small"], env=env, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert seed.returncode == 0, seed.stderr[-2000:]
+    return home
+
+
+def queued(home) -> int:
+    with sqlite3.connect(home / "workbench.db", timeout=30) as db:
+        return db.execute("select count(*) from index_outbox").fetchone()[0]
+
+
+def test_a_fresh_server_serves_first_and_indexes_in_the_background(fresh_world, browser):
+    import app
+
+    titles = {title for _s, _p, title, _i in app.PAGES}
+    assert queued(fresh_world) >= 300  # seeded, nothing embedded yet
+    with make_run_server(fresh_world) as base:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(RECORD_NAV)
+        page = context.new_page()
+        try:
+            page.goto(base)
+            # the first link that appears is clicked at once: it must be a real page, and the click must work
+            first = page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="MO search")
+            first.click(timeout=60_000)
+            wait_for_app(page)
+            expect(page.get_by_role("heading", name="MO repository")).to_be_visible()
+            assert "/mo_search" in page.url
+            assert set(page.evaluate(SHOWN)) <= titles, page.evaluate(SHOWN)  # never pages/*.py, never _ui
+
+            # still indexing: progress is shown and search answers by keyword
+            assert queued(fresh_world) > 0, "the server waited for the index before serving"
+            expect(page.get_by_text("keyword search works meanwhile", exact=False)).to_be_visible()
+            box = page.get_by_label(SEARCH)
+            box.fill("utility bills edited to pass identity checks")
+            box.press("Enter")
+            caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=" MOs · ")
+            expect(caption.first).to_be_visible()
+            if queued(fresh_world) > 0:
+                assert "keyword (BM25) matches only" in caption.first.inner_text()
+            expect(page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="MO-0").first).to_be_visible()
+            shot(page, "fresh-start-keyword-search-while-indexing")
+            assert_no_exception(page)
+
+            assert set(page.evaluate(SHOWN)) <= titles
+        finally:
+            context.close()
