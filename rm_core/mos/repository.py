@@ -525,6 +525,37 @@ def _read_csv(raw: str, name: str) -> tuple[list[str], list[dict[str, Any]], lis
     return header, rows, numbers
 
 
+def file_columns(path: Path, name: str | None = None) -> list[str]:
+    """The column names of an MO file as the import reads them (trimmed, lower-cased), for the mapping step:
+    a CSV's header, every key of a JSONL file, a Parquet file's schema. Unreadable files raise ValidationFailed."""
+    import csv
+
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    if suffix == ".parquet":
+        import polars as pl
+
+        try:
+            columns = list(pl.read_parquet_schema(path))
+        except Exception as exc:  # polars raises many kinds for malformed files
+            raise ValidationFailed(Problem(f"cannot be read: {str(exc).splitlines()[0][:200]}", file=name)) from None
+    elif suffix == ".csv":
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                columns = next(csv.reader(handle), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise ValidationFailed(Problem(f"cannot be read ({exc})", file=name)) from None
+    elif suffix in (".jsonl", ".ndjson"):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationFailed(Problem(f"cannot be read ({exc})", file=name)) from None
+        columns = _read_jsonl(text, name)[0]
+    else:
+        raise ValidationFailed(Problem("use a .csv, .jsonl or .parquet file", file=name))
+    return list(dict.fromkeys(_clean_column(c) for c in columns if str(c).strip()))
+
+
 def read_import_file(path: Path, name: str | None = None, mapping: dict[str, str] | None = None,
                      ignore: Iterable[str] = ()) -> list[dict[str, Any]]:
     """Rows of a CSV, JSONL or Parquet file as dicts with known column names, each with its row (CSV: header is row
