@@ -158,6 +158,34 @@ def _rate(cell: tuple[int, int] | None) -> str:
     return f"{cell[0]:>3}/{cell[1]:<3} {cell[0] / cell[1]:.3f}" if cell and cell[1] else f"{'—':^13}"
 
 
+def match_latency(engines, queries, n: int = 60) -> dict:
+    """p50 / p95 ms of "is this a known MO?" per query, with the term alignment and, as the baseline in the same
+    run, without it (what match cost before). Fresh engines' word cache: the alignment encodes each MO's vocabulary
+    the first time that MO is the best candidate."""
+    import rm_core.mos.match as match
+
+    sample = [q for q in queries if q.kind in ("paraphrase", "nomatch", "notes")][:n]
+    out = {}
+    real = match.term_alignment
+    match._WORD_VECTORS.clear()
+    for label, alignment in (("with alignment (cold word cache)", real), ("with alignment (warm)", real),
+                             ("baseline: without alignment", lambda *a, **k: (0.0, ()))):
+        match.term_alignment = alignment
+        times = []
+        try:
+            for q in sample:
+                started = time.perf_counter()
+                match_signals(engines[q.corpus], q.query)
+                times.append((time.perf_counter() - started) * 1000)
+        finally:
+            match.term_alignment = real
+        times.sort()
+        out[label] = (round(times[len(times) // 2], 1), round(times[int(len(times) * 0.95)], 1))
+    print("\nmatch latency over %d queries, p50 / p95 ms: " % len(sample)
+          + "; ".join(f"{k} {v[0]} / {v[1]}" for k, v in out.items()))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON object")
@@ -243,6 +271,8 @@ def main() -> None:
                          **{g: round(sum(v) / len(v), 3) for g, v in by_group.items()},
                          "confusion": {f"{e}->{p}": v for (e, p), v in sorted(outcomes.items())},
                          "calibration (shipped)": {c: group_rates(rows, shipped) for c, rows in rows_by_corpus.items()}}
+
+    report["match latency"] = match_latency(engines, queries)
 
     if not args.no_split:
         print("\ncross-corpus check (held-out): tuned on one corpus only, scored on the other")
