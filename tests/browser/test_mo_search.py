@@ -74,36 +74,3 @@ def test_check_gives_a_verdict_on_the_first_click_after_typing(served_app, page)
     assert_no_exception(page)
     shot(page, "mo-check-first-click")
 
-
-def test_import_maps_unknown_columns_and_a_broken_file_names_its_row_without_the_progress_label(
-        served_app, page, tmp_path):
-    open_page(page, served_app, "mo_search")
-    _tab(page, "Import")
-    good = tmp_path / "partner.csv"
-    good.write_text("id,title,description,abuse_type,severty\n"
-                    "PX:1007.001,Partner ad-click draining,Bots click a rival's sponsored ads to drain its budget."
-                    ",fee and promotion abuse,S2\n", encoding="utf-8")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
-    wait_for_app(page)
-    # the mapping step offers the suggested column for each unknown one
-    for column, suggested in (("id", "mo_id"), ("abuse_type", "abuse_family"), ("severty", "severity")):
-        select = page.locator('[data-testid="stSelectbox"]').filter(has_text=f"{column} becomes")
-        expect(select).to_contain_text(suggested)
-    page.get_by_role("button", name="Import").click()
-    wait_for_app(page)
-    expect(page.get_by_text(re.compile(r"partner\.csv: 1 MOs created, 0 updated, 0 unchanged"))).to_be_visible()
-    page.get_by_role("button", name="Import").click()   # the same file again changes nothing
-    wait_for_app(page)
-    expect(page.get_by_text(re.compile(r"partner\.csv: 0 MOs created, 0 updated, 1 unchanged"))).to_be_visible()
-
-    broken = tmp_path / "broken.csv"
-    broken.write_text('title,description\nOne title,"never closed\n', encoding="utf-8")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(broken))
-    wait_for_app(page)
-    page.get_by_role("button", name="Import").click()
-    wait_for_app(page)
-    expect(page.get_by_text(re.compile(r"row 2 \(from line 2\): a quoted cell is opened and never closed"))
-           ).to_be_visible()
-    assert page.get_by_text("Embedding and indexing…").count() == 0
-    assert_no_exception(page)
-    shot(page, "mo-import-mapping")
