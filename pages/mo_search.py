@@ -3,6 +3,7 @@ import datetime as dt
 import json
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -15,10 +16,12 @@ from rm_core.ai.draft import FIELDS as DRAFT_FIELDS, discard_draft, draft_mo, sa
 from rm_core.ai.usage import log_unassisted_mo
 from rm_core.store.models import utcnow
 from rm_core.identity import can
+from rm_core.errors import UserError
 from rm_core.mos.history import restore_version, version_changes
 from rm_core.mos.interim import keyword_search
-from rm_core.mos.repository import (ABUSE_FAMILIES, SEVERITIES, SITES, STAGES, STATUSES, count_mos, coverage,
-                                    create_mo, import_mos, mo_detail, update_mo)
+from rm_core.mos.repository import (ABUSE_FAMILIES, IMPORT_COLUMNS, SEVERITIES, SITES, STAGES, STATUSES, count_mos,
+                                    coverage, create_mo, file_columns, import_mos, mo_detail, plan_columns,
+                                    update_mo)
 from rm_core.settings import get_settings
 from rm_core.text import md_escape, narrative_markdown
 
@@ -322,25 +325,47 @@ with search_tab:
     else:
         st.caption("Search by meaning (paraphrases work), by keyword, or by MO id. Filters narrow the list.")
 
+def mo_link(mo_id: str, title: str) -> str:
+    """Markdown link to an MO's detail (`?mo=ID`), id and title escaped."""
+    return f"[{md_escape(mo_id)} · {md_escape(title)}](?mo={quote(mo_id, safe='')})"
+
+
 with match_tab:
-    notes = st.text_area("Paste investigation notes (up to a few thousand words)", height=220, key="notes",
-                         max_chars=60_000)
-    if st.button("Check", type="primary", disabled=not notes.strip()):
-        st.session_state["match"] = run_action(engine.match, notes, 5)
-        st.session_state["match_notes"] = notes
-        st.session_state["match_at"] = utcnow()
+    # A form: the text and the click arrive in one run, so the first click after typing checks what was typed.
+    with st.form("match-form", border=False):
+        notes = st.text_area("Paste investigation notes (up to a few thousand words)", height=220, key="notes",
+                             max_chars=60_000)
+        checked = st.form_submit_button("Check", type="primary")
+    if checked:
+        if notes.strip():
+            st.session_state["match"] = run_action(engine.match, notes, 5)
+            st.session_state["match_notes"] = notes
+            st.session_state["match_at"] = utcnow()
+        else:
+            st.session_state.pop("match", None)
+            st.warning("Paste the notes first: what was observed, in a few sentences at least.")
     result = st.session_state.get("match")
     if result is not None:
         verdicts = {"known": ("Known MO", st.success), "related": ("Related to known MOs", st.warning),
                     "new": ("Likely a new MO", st.info)}
         label, box = verdicts[result.verdict]
-        box(f"**{label}.** {md_escape(result.reason)}")
-        st.dataframe([{"mo_id": m.mo_id, "title": m.title, "match score": m.score} for m in result.matches],
+        named = result.named
+        if result.verdict == "known" and named:
+            headline = f"**{label}: {mo_link(named[0].mo_id, named[0].title)}**"
+        elif named:
+            headline = f"**{label}:** closest " + ", ".join(mo_link(m.mo_id, m.title) for m in named)
+        else:
+            headline = f"**{label}.** No MO is close enough to call it known or related."
+        box(f"{headline}  \nEvidence: {md_escape(result.evidence)}")
+        st.caption(md_escape(result.reason))
+        st.dataframe([{"mo_id": m.mo_id, "title": m.title, "match score": m.score,
+                       "open": f"?mo={quote(m.mo_id, safe='')}"} for m in result.matches],
                      hide_index=True, width="stretch",
                      column_config={"match score": st.column_config.NumberColumn(
                          format="%.2f", help="How strongly search ranks this MO for the notes, 0 to 1 (for long "
                                              "notes it reflects the MO's ranks by meaning and by keywords, not a "
-                                             "similarity). The verdict above weighs more than this number.")})
+                                             "similarity). The verdict above weighs more than this number."),
+                                    "open": st.column_config.LinkColumn("open", display_text="open MO")})
         if result.verdict != "known" and can(actor, "mo.edit"):
             with st.expander("Start a new MO from these notes", expanded=result.verdict == "new"):
                 mo_form("new-from-notes", prefill=st.session_state.get("match_notes", ""))
@@ -395,22 +420,65 @@ with cov_tab:
     else:
         empty_state("Every live MO has at least one active rule.")
 
-with import_tab:
-    st.markdown("Columns: `title` and `description` are required; `mo_id`, `summary`, `abuse_family`, `stage`, "
-                "`marketplaces` (separated by `;`), `site`, `status`, `severity`, `first_seen`, … are optional. "
-                "A file with any invalid row imports nothing; rows with an existing `mo_id` update that MO.")
-    upload = st.file_uploader("MO file", type=["csv", "jsonl", "ndjson", "parquet"])
-    if upload is not None and st.button("Import", type="primary", disabled=not can(actor, "mo.edit")):
+def _import_columns(upload) -> list[str] | None:
+    """The file's column names (header of a CSV, keys of a JSONL, schema of a Parquet file); None if unreadable
+    (the import itself then names the problem)."""
+    try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
-            bar = st.progress(0.0, text="Embedding and indexing…")
+            return file_columns(path, upload.name)
+    except UserError:
+        return None
+
+
+with import_tab:
+    st.markdown("Columns: `title` and `description` are required; `mo_id` (any id such as `F1007.001`, kept as "
+                "given), `summary`, `abuse_family`, `stage`, `marketplaces` (separated by `;`), `site`, `status`, "
+                "`severity`, `first_seen`, … are optional. Other columns are mapped to one of these or ignored "
+                "below. A file with any invalid row imports nothing; rows with an existing `mo_id` update that MO, "
+                "unchanged rows are left alone.")
+    upload = st.file_uploader("MO file", type=["csv", "jsonl", "ndjson", "parquet"], key="mo-upload")
+    mapping: dict[str, str] = {}
+    ignored: list[str] = []
+    if upload is not None:
+        columns = _import_columns(upload)
+        plan = plan_columns(columns or [])
+        if plan.unknown:
+            st.markdown("**Map the columns this file names differently** (each is a column the workbench does "
+                        "not know):")
+            choices = ["(ignore this column)", *IMPORT_COLUMNS]
+            for column in plan.unknown:
+                hint = plan.suggestions.get(column)
+                chosen = st.selectbox(f"`{md_escape(column)}` becomes", ["(choose)", *choices],
+                                      index=(choices.index(hint) + 1) if hint else 0,
+                                      key=f"map-{upload.file_id}-{column}",
+                                      help=f"suggested: {hint}" if hint else "no known column is close")
+                if chosen == "(ignore this column)":
+                    ignored.append(column)
+                elif chosen != "(choose)":
+                    mapping[column] = chosen
+    allow_duplicates = st.checkbox("Also create rows without an id whose title and text match an existing MO",
+                                   key="mo-allow-dups", help="Such rows are held back and listed otherwise.")
+    if upload is not None and st.button("Import", type="primary", disabled=not can(actor, "mo.edit")):
+        status = st.empty()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            bar = status.progress(0.0, text="Embedding and indexing…")
             report = run_action(import_mos, actor, path, engine, name=upload.name,
                                 progress=lambda done, total: bar.progress(done / max(total, 1),
-                                                                          text=f"Indexed {done:,} of {total:,} chunks"))
+                                                                          text=f"Indexed {done:,} of {total:,} chunks"),
+                                mapping=mapping, ignore=ignored, allow_duplicates=allow_duplicates)
+        status.empty()  # the progress label never stays above an error or the report
         if report is not None:
             st.success(f"{md_escape(report.file)}: {report.created} MOs created, {report.updated} updated, "
-                       f"{report.indexed} indexed.")
+                       f"{report.unchanged} unchanged, {report.indexed} indexed.")
+            if report.duplicates:
+                st.warning(f"{len(report.duplicates)} rows look like MOs you already have (same title and text) "
+                           "and were not created; tick the box above and import again to create them:\n"
+                           + "\n".join(f"- row {d.row}: {md_escape(d.title)} — same as "
+                                        f"{mo_link(d.existing, d.title)}" for d in report.duplicates[:50]))
 
 with new_tab:
     if can(actor, "mo.edit"):

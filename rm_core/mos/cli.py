@@ -13,6 +13,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     imp = msub.add_parser("import", help="import MOs from CSV, JSONL or Parquet (all rows or none)")
     imp.add_argument("path", type=Path)
+    imp.add_argument("--map", action="append", default=[], metavar="SRC=DEST",
+                     help="read the file's column SRC as DEST (e.g. abuse_type=abuse_family); repeatable")
+    imp.add_argument("--ignore", action="append", default=[], metavar="COL", help="leave column COL out; repeatable")
+    imp.add_argument("--allow-duplicates", action="store_true",
+                     help="also create rows without an id whose title and text match an existing MO")
     imp.set_defaults(func=_import)
 
     se = msub.add_parser("search", help="fused semantic + keyword search")
@@ -65,9 +70,20 @@ def _import(args) -> int:
 
     if not args.path.is_file():
         raise UserError(f"{args.path}: no such file.")
+    mapping = {}
+    for pair in args.map:
+        src, sep, dest = pair.partition("=")
+        if not sep or not src.strip() or not dest.strip():
+            raise UserError(f"--map {pair!r}: write it as SRC=DEST, e.g. --map abuse_type=abuse_family.")
+        mapping[src.strip()] = dest.strip()
     engine = _engine()
-    report = import_mos(cli_actor(), args.path, engine, progress=_progress)
-    print(f"{report.file}: {report.created} MOs created, {report.updated} updated, {report.indexed} indexed")
+    report = import_mos(cli_actor(), args.path, engine, progress=_progress, mapping=mapping, ignore=args.ignore,
+                        allow_duplicates=args.allow_duplicates)
+    print(f"{report.file}: {report.created} MOs created, {report.updated} updated, {report.indexed} indexed, "
+          f"{report.unchanged} unchanged, {len(report.duplicates)} probable duplicates skipped")
+    for dup in report.duplicates:
+        print(f"  row {dup.row}: {dup.title!r} has the title and text of {dup.existing}; skipped "
+              "(--allow-duplicates creates it)")
     return 0
 
 
@@ -114,7 +130,9 @@ def _match(args) -> int:
     if args.format == "json":
         print(json.dumps(result.public(), ensure_ascii=False))
     else:
-        print(f"verdict: {result.verdict}")
+        named = ", ".join(f"{m.mo_id} ({m.title})" for m in result.named)
+        print(f"verdict: {result.verdict}" + (f": {named}" if named else ""))
+        print(f"evidence: {result.evidence}")
         for m in result.matches:
             print(f"  {m.mo_id}  {m.score:.3f}  {m.title}")
     return 0

@@ -40,7 +40,9 @@ SEVERITIES = ("S1", "S2", "S3", "S4")
 SITES = ("India", "Costa Rica")
 SOURCES = ("investigation", "partner request", "ML model", "ai_assist", "import")
 AI_ASSIST = "ai_assist"  # the source of an MO saved from an AI-assist draft (rm_core.ai)
-MO_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}-?[A-Za-z0-9]{1,12}$")
+# Any reasonable external id is kept as given (MITRE F3's "F1007.001", "ext:abc-42"); new MOs are numbered MO-NNNN.
+MO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+MO_ID_RULE = "letters, digits, '.', '-', '_' and ':', at most 64 characters, starting with a letter or digit"
 VERSIONED = ("title", "aliases", "summary", "narrative", "abuse_family", "stage", "signals", "mediums",
              "marketplaces", "site", "status", "severity", "confidence", "first_seen", "last_seen",
              "documented_at", "mitigated_at", "est_accounts", "est_exposure_usd", "source", "owner")
@@ -376,6 +378,22 @@ def coverage(include_mitigated: bool = False) -> list[CoverageRow]:
 # --- import -----------------------------------------------------------------------------------------------
 
 IMPORT_REQUIRED = ("title", "description")
+# Every column an MO file may have: `mo_id`, `description` (the write-up) and the MOInput fields.
+IMPORT_COLUMNS = ("mo_id", "description", *(f for f in MOInput.model_fields if f != "narrative"))
+# Names other tools give these columns: offered as mappings, never applied silently.
+IMPORT_SYNONYMS = {
+    "id": "mo_id", "mo": "mo_id", "technique_id": "mo_id", "abuse_type": "abuse_family", "family": "abuse_family",
+    "category": "abuse_family", "marketplace": "marketplaces", "markets": "marketplaces", "name": "title",
+    "text": "description", "narrative": "description", "details": "description", "alias": "aliases",
+    "signal": "signals", "medium": "mediums", "priority": "severity", "owner_alias": "owner",
+}
+
+
+@dataclass(frozen=True)
+class ProbableDuplicate:
+    row: int
+    title: str
+    existing: str   # the MO with the same title and text
 
 
 @dataclass(frozen=True)
@@ -384,42 +402,208 @@ class ImportReport:
     created: int
     updated: int
     indexed: int
+    unchanged: int = 0
+    duplicates: tuple[ProbableDuplicate, ...] = ()   # rows without an id that match an MO: skipped unless allowed
+    created_ids: tuple[str, ...] = ()
 
 
-def read_import_file(path: Path, name: str | None = None) -> list[dict[str, Any]]:
-    """Rows of a CSV, JSONL or Parquet file as dicts; unreadable files raise ValidationFailed naming the file."""
-    import polars as pl
+@dataclass(frozen=True)
+class ColumnPlan:
+    """What the file's columns become: kept as they are, renamed by the user's mapping, or ignored."""
+
+    columns: tuple[str, ...]                      # as the file names them (trimmed, lower-cased)
+    unknown: tuple[str, ...]                      # neither known, mapped nor ignored
+    suggestions: dict[str, str]                   # unknown column -> the known column it most likely is
+
+
+def _clean_column(name: str) -> str:
+    return str(name).strip().lstrip("\ufeff").strip().lower()
+
+
+def suggest_column(name: str) -> str | None:
+    """The known column an unknown one most likely is: a common synonym, else the closest spelling."""
+    import difflib
+
+    if name in IMPORT_SYNONYMS:
+        return IMPORT_SYNONYMS[name]
+    close = difflib.get_close_matches(name, IMPORT_COLUMNS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def plan_columns(columns: Iterable[str], mapping: dict[str, str] | None = None,
+                 ignore: Iterable[str] = ()) -> ColumnPlan:
+    columns = tuple(dict.fromkeys(_clean_column(c) for c in columns))
+    mapping = {_clean_column(k): _clean_column(v) for k, v in (mapping or {}).items()}
+    ignored = {_clean_column(c) for c in ignore}
+    unknown = tuple(c for c in columns if c not in IMPORT_COLUMNS and c not in mapping and c not in ignored)
+    return ColumnPlan(columns, unknown, {c: s for c in unknown if (s := suggest_column(c))})
+
+
+def _check_columns(columns: list[str], name: str, mapping: dict[str, str], ignore: set[str]) -> None:
+    """Unknown, badly mapped or missing columns refuse the file, each named with what to do about it."""
+    problems: list[Problem] = []
+    for src, dest in mapping.items():
+        if src not in columns:
+            problems.append(Problem(f"is mapped to `{dest}` but the file has no column `{src}`", file=name, field=src))
+        elif dest not in IMPORT_COLUMNS:
+            hint = suggest_column(dest)
+            problems.append(Problem(f"cannot be mapped to `{dest}`: it is not a column"
+                                    + (f"; did you mean `{hint}`?" if hint else ""), file=name, field=src))
+    targets = [mapping.get(c, c) for c in columns if c not in ignore]
+    for dest in sorted({t for t in targets if targets.count(t) > 1 and t in IMPORT_COLUMNS}):
+        sources = [c for c in columns if c not in ignore and mapping.get(c, c) == dest]
+        problems.append(Problem(f"{' and '.join(f'`{c}`' for c in sources)} would both become `{dest}`; map or "
+                                "ignore one of them", file=name, field=dest))
+    for column in plan_columns(columns, mapping, ignore).unknown:
+        hint = suggest_column(column)
+        problems.append(Problem(f"`{column}` is not a column" + (f"; did you mean `{hint}`?" if hint else ".")
+                                + " Map it to a column or ignore it.", file=name, field=column))
+    missing = [c for c in IMPORT_REQUIRED if c not in targets]
+    problems += [Problem("required column is missing", file=name, field=c) for c in missing]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+def _read_jsonl(raw: str, name: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    import json
+
+    rows, lines, columns = [], [], {}
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValidationFailed(Problem(f"line {number} is not valid JSON ({exc.msg.removesuffix(' at')[:1].lower()}"
+                                           f"{exc.msg.removesuffix(' at')[1:]} at column {exc.colno})",
+                                           file=name, row=number)) from None
+        if not isinstance(value, dict):
+            raise ValidationFailed(Problem(f"line {number} is not a JSON object ({{\"title\": …}})", file=name,
+                                           row=number))
+        rows.append(value)
+        lines.append(number)
+        columns.update(dict.fromkeys(value))
+    return list(columns), rows, lines
+
+
+def _read_csv(raw: str, name: str) -> tuple[list[str], list[dict[str, Any]], list[int]]:
+    """Rows of a CSV with the row number of each (the header is row 1); ragged rows and a quote never closed are
+    refused naming the row and line."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(raw, newline=""), strict=True)
+    records: list[tuple[int, int, list[str]]] = []
+    line = 0
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row = len(records) + 1
+            message = ("a quoted cell is opened and never closed" if "end of data" in str(exc) or "EOF" in str(exc)
+                       else f"cannot be read ({exc})")
+            raise ValidationFailed(Problem(f"row {row} (from line {start}): {message}", file=name, row=row)) from None
+        line = reader.line_num
+        if record or records:
+            records.append((start, line, record))
+    records = [r for r in records if any(cell.strip() for cell in r[2])] if records else []
+    if not records:
+        raise ValidationFailed(Problem("is empty: it has no rows", file=name))
+    header = records[0][2]
+    problems = []
+    rows, numbers = [], []
+    for number, (start, _, record) in enumerate(records[1:], start=2):
+        if len(record) != len(header):
+            problems.append(Problem(f"row {number} (line {start}) has {len(record)} cells, the header has "
+                                    f"{len(header)}", file=name, row=number))
+            continue
+        rows.append(dict(zip(header, record)))
+        numbers.append(number)
+    if problems:
+        raise ValidationFailed(problems)
+    return header, rows, numbers
+
+
+def file_columns(path: Path, name: str | None = None) -> list[str]:
+    """The column names of an MO file as the import reads them (trimmed, lower-cased), for the mapping step:
+    a CSV's header, every key of a JSONL file, a Parquet file's schema. Unreadable files raise ValidationFailed."""
+    import csv
 
     name = name or path.name
     suffix = Path(name).suffix.lower()
+    if suffix == ".parquet":
+        import polars as pl
+
+        try:
+            columns = list(pl.read_parquet_schema(path))
+        except Exception as exc:  # polars raises many kinds for malformed files
+            raise ValidationFailed(Problem(f"cannot be read: {str(exc).splitlines()[0][:200]}", file=name)) from None
+    elif suffix == ".csv":
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                columns = next(csv.reader(handle), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise ValidationFailed(Problem(f"cannot be read ({exc})", file=name)) from None
+    elif suffix in (".jsonl", ".ndjson"):
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationFailed(Problem(f"cannot be read ({exc})", file=name)) from None
+        columns = _read_jsonl(text, name)[0]
+    else:
+        raise ValidationFailed(Problem("use a .csv, .jsonl or .parquet file", file=name))
+    return list(dict.fromkeys(_clean_column(c) for c in columns if str(c).strip()))
+
+
+def read_import_file(path: Path, name: str | None = None, mapping: dict[str, str] | None = None,
+                     ignore: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """Rows of a CSV, JSONL or Parquet file as dicts with known column names, each with its row (CSV: header is row
+    1) or line number (JSONL) under "_row". Unreadable files, parse errors (naming the line or row), unknown
+    columns (naming the closest known one) and missing required columns raise ValidationFailed."""
+    name = name or path.name
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson", ".parquet"):
+        raise ValidationFailed(Problem("use a .csv, .jsonl or .parquet file", file=name))
     try:
-        if path.stat().st_size == 0:
-            raise ValidationFailed(Problem("is empty: it has no rows", file=name))
-        if suffix == ".csv":
-            raw = path.read_bytes()
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ValidationFailed(Problem(f"is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV",
-                                               file=name)) from None
-            frame = pl.read_csv(raw, infer_schema=False, truncate_ragged_lines=False)
-        elif suffix in (".jsonl", ".ndjson"):
-            frame = pl.read_ndjson(path, infer_schema_length=None)
-        elif suffix == ".parquet":
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(Problem(f"cannot be read ({exc.strerror})", file=name)) from None
+    if not raw.strip():
+        raise ValidationFailed(Problem("is empty: it has no rows", file=name))
+    if suffix == ".parquet":
+        import polars as pl
+
+        try:
             frame = pl.read_parquet(path)
-        else:
-            raise ValidationFailed(Problem("use a .csv, .jsonl or .parquet file", file=name))
-    except ValidationFailed:
-        raise
-    except Exception as exc:  # polars raises many kinds for malformed files
-        raise ValidationFailed(Problem(f"cannot be read: {str(exc).splitlines()[0][:200]}", file=name)) from None
-    if frame.height == 0:
+        except Exception as exc:  # polars raises many kinds for malformed files
+            raise ValidationFailed(Problem(f"cannot be read: {str(exc).splitlines()[0][:200]}", file=name)) from None
+        columns, rows, numbers = frame.columns, frame.to_dicts(), list(range(1, frame.height + 1))
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise ValidationFailed(Problem(f"is not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8",
+                                           file=name, row=line)) from None
+        columns, rows, numbers = (_read_csv if suffix == ".csv" else _read_jsonl)(text, name)
+    if not rows:
         raise ValidationFailed(Problem("has a header but no rows", file=name))
-    frame = frame.rename({c: c.strip().lstrip("\ufeff").lower() for c in frame.columns})
-    missing = [c for c in IMPORT_REQUIRED if c not in frame.columns]
-    if missing:
-        raise ValidationFailed([Problem("required column is missing", file=name, field=c) for c in missing])
-    return frame.to_dicts()
+    mapping = {_clean_column(k): _clean_column(v) for k, v in (mapping or {}).items()}
+    ignored = {_clean_column(c) for c in ignore}
+    clean = [_clean_column(c) for c in columns]
+    _check_columns(list(dict.fromkeys(clean)), name, mapping, ignored)
+    out = []
+    for number, row in zip(numbers, rows):
+        item: dict[str, Any] = {"_row": number}
+        for key, value in row.items():
+            column = _clean_column(key)
+            if column not in ignored:
+                item[mapping.get(column, column)] = value
+        out.append(item)
+    return out
 
 
 @dataclass(frozen=True)
@@ -427,6 +611,7 @@ class ImportRow:
     mo_id: str | None
     values: MOInput
     given: frozenset[str]  # fields the file sets (non-empty cells): an update changes only these
+    row: int = 0
 
 
 def validate_import(rows: list[dict[str, Any]], name: str) -> list[ImportRow]:
@@ -435,10 +620,12 @@ def validate_import(rows: list[dict[str, Any]], name: str) -> list[ImportRow]:
     valid: list[ImportRow] = []
     seen: dict[str, int] = {}
     fields = set(MOInput.model_fields)
-    for i, row in enumerate(rows, start=2 if name.lower().endswith(".csv") else 1):
+    first = 2 if name.lower().endswith(".csv") else 1
+    for index, row in enumerate(rows):
+        i = row.get("_row", index + first)
         mo_id = (str(row.get("mo_id") or "").strip()) or None
         if mo_id and not MO_ID.match(mo_id):
-            problems.append(Problem(f"{mo_id!r} is not an MO id like MO-0142", file=name, row=i, field="mo_id"))
+            problems.append(Problem(f"{mo_id!r} is not an MO id: use {MO_ID_RULE}", file=name, row=i, field="mo_id"))
         if mo_id and mo_id in seen:
             problems.append(Problem(f"{mo_id} also on row {seen[mo_id]}", file=name, row=i, field="mo_id"))
         if mo_id:
@@ -447,13 +634,13 @@ def validate_import(rows: list[dict[str, Any]], name: str) -> list[ImportRow]:
         if description is None or not str(description).strip():
             problems.append(Problem("is empty", file=name, row=i, field="description"))
             continue
-        data = {k: v for k, v in row.items() if k not in ("mo_id", "description") and v not in (None, "")}
+        data = {k: v for k, v in row.items() if k not in ("mo_id", "description", "_row") and v not in (None, "")}
         data["narrative"] = str(description)
         given = frozenset(k for k in data if k in fields)
         data.setdefault("summary", str(description)[:500])  # a new MO needs a summary for its card
         data.setdefault("source", "import")
         try:
-            valid.append(ImportRow(mo_id, MOInput.model_validate(data), given))
+            valid.append(ImportRow(mo_id, MOInput.model_validate(data), given, i))
         except ValidationError as exc:
             problems += problems_from(exc, name, i)
     if problems:
@@ -461,20 +648,40 @@ def validate_import(rows: list[dict[str, Any]], name: str) -> list[ImportRow]:
     return valid
 
 
+def _same_text(value: str) -> str:
+    return " ".join((value or "").split()).casefold()
+
+
 def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = None,
-               progress: Callable[[int, int], None] | None = None) -> ImportReport:
-    """Import a whole file or nothing. A row naming an existing mo_id updates only the fields the file sets
-    (a new version); other rows create MOs, numbered after every id in the database and in the file."""
+               progress: Callable[[int, int], None] | None = None, mapping: dict[str, str] | None = None,
+               ignore: Iterable[str] = (), allow_duplicates: bool = False) -> ImportReport:
+    """Import a whole file or nothing.
+
+    A row naming an existing mo_id updates only the fields the file sets (a new version), and is counted unchanged
+    when they already hold those values: importing a file twice changes nothing. A row naming a new id creates the
+    MO under that id, as given. A row without an id whose title and text match an existing MO is a probable
+    duplicate: listed and skipped unless `allow_duplicates`; other rows without an id create MOs numbered MO-NNNN
+    after every such id in the database and in the file. `mapping` renames columns ({"abuse_type":
+    "abuse_family"}), `ignore` drops them; any other unknown column refuses the file."""
     require(actor, "mo.edit")
     name = name or path.name
-    valid = validate_import(read_import_file(path, name), name)
-    created = updated = 0
+    valid = validate_import(read_import_file(path, name, mapping, ignore), name)
+    created = updated = unchanged = 0
     touched: list[str] = []
+    duplicates: list[ProbableDuplicate] = []
+    new_ids: list[str] = []
     with write_session() as s:
         named = [r.mo_id for r in valid if r.mo_id]
         taken = [i for (i,) in s.execute(select(MO.id))] + named
         next_number = max((int(m.group(1)) for i in taken if (m := re.fullmatch(r"MO-(\d+)", i))), default=0) + 1
         existing = {m.id: m for m in s.scalars(select(MO).where(MO.id.in_(named)))} if named else {}
+        anonymous = [r for r in valid if not r.mo_id]
+        by_text: dict[tuple[str, str], str] = {}
+        if anonymous and not allow_duplicates:
+            titles = {_same_text(r.values.title) for r in anonymous}
+            for mo_id, title, narrative in s.execute(select(MO.id, MO.title, MO.narrative)):
+                if _same_text(title) in titles:
+                    by_text.setdefault((_same_text(title), _same_text(narrative)), mo_id)
         for row in valid:
             data = row.values.model_dump()
             mo_id = row.mo_id
@@ -485,6 +692,7 @@ def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = 
                     setattr(mo, k, data[k])
                 after = snapshot(mo, list(VERSIONED))
                 if after == before:
+                    unchanged += 1
                     continue
                 mo.version += 1
                 mo.updated_by, mo.updated_at = actor.name, utcnow()
@@ -494,6 +702,10 @@ def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = 
                 updated += 1
             else:
                 if not mo_id:
+                    twin = by_text.get((_same_text(row.values.title), _same_text(row.values.narrative)))
+                    if twin:
+                        duplicates.append(ProbableDuplicate(row.row, row.values.title, twin))
+                        continue
                     mo_id = f"MO-{next_number:04d}"
                     next_number += 1
                 mo = MO(id=mo_id, version=1, updated_by=actor.name, updated_at=utcnow(), **data)
@@ -504,9 +716,12 @@ def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = 
                                 note=f"import {name}"))
                 record_event(s, actor.name, "mo.create", "mo", mo_id, None, after)
                 created += 1
+                new_ids.append(mo_id)
             _queue(s, mo_id, "upsert")
             touched.append(mo_id)
-        record_event(s, actor.name, "mo.import", "file", name, None, {"created": created, "updated": updated})
+        record_event(s, actor.name, "mo.import", "file", name, None,
+                     {"created": created, "updated": updated, "unchanged": unchanged,
+                      "probable duplicates skipped": [d.row for d in duplicates]})
     indexed = 0
     if engine is not None and touched:
         docs = load_docs(touched)
@@ -514,7 +729,7 @@ def import_mos(actor: Actor, path: Path, engine: Any = None, name: str | None = 
         with write_session() as s:
             s.execute(delete(IndexOutbox).where(IndexOutbox.mo_id.in_(touched)))
         indexed = len(docs)
-    return ImportReport(name, created, updated, indexed)
+    return ImportReport(name, created, updated, indexed, unchanged, tuple(duplicates), tuple(new_ids))
 
 
 # --- keeping the index in step ----------------------------------------------------------------------------

@@ -94,7 +94,7 @@ class PathToGreen(Base):
 
 class MO(Base):
     __tablename__ = "mos"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # MO-0142, or an external id kept as imported
     title: Mapped[str] = mapped_column(String(300))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     summary: Mapped[str] = mapped_column(Text, default="")
@@ -147,7 +147,7 @@ class IndexOutbox(Base):
     """
 
     __tablename__ = "index_outbox"
-    mo_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mo_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     op: Mapped[str] = mapped_column(String(8))  # upsert | delete
     queued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

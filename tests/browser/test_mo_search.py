@@ -49,3 +49,28 @@ def test_search_filter_open_and_edit_an_mo(served_app, page):
     expect(page.get_by_text(re.compile(r"· version 2 ·"))).to_be_visible()  # the history table is a canvas
     assert_no_exception(page)
     shot(page, "mo-detail-after-edit")
+
+
+def _tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+    wait_for_app(page)
+
+
+def test_check_gives_a_verdict_on_the_first_click_after_typing(served_app, page):
+    open_page(page, served_app, "mo_search")
+    _tab(page, "Is this a known MO?")
+    box = page.get_by_label("Paste investigation notes (up to a few thousand words)")
+    box.click()
+    page.keyboard.type("New seller listed discounted gift cards, then changed the payout bank account to a mule "
+                       "account two hours before the first disbursement.")
+    # no blur, no Ctrl+Enter: one click on Check while the box still has focus
+    page.get_by_role("button", name="Check").click()
+    wait_for_app(page)
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="Evidence: shares: ")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text(re.compile(r"Known MO|Related to known MOs"))
+    link = alert.get_by_role("link").first  # the MO the verdict names links to its detail
+    assert re.search(r"\?mo=MO-\d{4}$", link.get_attribute("href"))
+    assert_no_exception(page)
+    shot(page, "mo-check-first-click")
+

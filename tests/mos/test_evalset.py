@@ -63,7 +63,7 @@ def test_fused_search_beats_both_single_methods_on_id_and_keyword_queries(retrie
     assert mean["fused"] >= 0.98
 
 
-def test_the_verdict_calls_no_note_without_a_true_mo_known_and_keeps_true_matches_known(engines):
+def test_the_verdict_calls_most_no_match_queries_new_no_note_without_a_true_mo_known_and_keeps_true_matches(engines):
     outcomes = Counter()
     for q in evalset.queries():
         if q.kind != "id":
@@ -71,10 +71,10 @@ def test_the_verdict_calls_no_note_without_a_true_mo_known_and_keeps_true_matche
             outcomes[(evalset.verdict_group(q), evalset.expected_verdict(q), verdict_for(signals)[0])] += 1
     total = sum(outcomes.values())
     correct = sum(n for (_, expected, given), n in outcomes.items() if expected == given)
-    assert correct / total >= 0.85, outcomes
+    assert correct / total >= 0.80, outcomes
     assert outcomes[("notes", "new", "known")] == 0, outcomes
-    known = sum(n for (_, e, _), n in outcomes.items() if e == "known")
-    kept = sum(n for (_, e, g), n in outcomes.items() if e == "known" and g == "known")
-    assert kept / known >= 0.9, outcomes
+    matches = sum(n for (_, e, _), n in outcomes.items() if e != "new")
+    kept = sum(n for (_, e, g), n in outcomes.items() if e != "new" and g != "new")
+    assert kept / matches >= 0.84, outcomes       # 0.86 when set (0.96 before, at 0.29 of no-match seller queries new)
     no_match = sum(n for (grp, _, _), n in outcomes.items() if grp == "no-match")
-    assert outcomes[("no-match", "new", "known")] / no_match <= 0.35, outcomes
+    assert outcomes[("no-match", "new", "new")] / no_match >= 0.85, outcomes   # 0.88 when set (0.43 before)

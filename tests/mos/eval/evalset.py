@@ -26,6 +26,7 @@ class EvalQuery:
     relevant: tuple[str, ...]
     verdict: str = ""         # for notes: the expected known / related / new
     where: dict = field(default_factory=dict)
+    held_out: bool = False    # never used to tune anything: the benchmark reports these separately
 
 
 def seller_docs() -> list[MODoc]:
@@ -50,7 +51,7 @@ def queries() -> list[EvalQuery]:
             if line.strip():
                 row = json.loads(line)
                 out.append(EvalQuery(row["corpus"], kind or row["type"], row["query"], tuple(row["relevant"]),
-                                     row.get("verdict", ""), row.get("where", {})))
+                                     row.get("verdict", ""), row.get("where", {}), bool(row.get("held_out"))))
     return out
 
 
