@@ -27,6 +27,7 @@ DOMAIN_CLIS = (
     "rm_core.workshops.cli",
     "rm_core.roadmap.cli",
     "rm_core.trackers.cli",
+    "rm_core.links.cli",
 )
 
 

@@ -21,6 +21,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_CHAT_MODEL": ("none", "`none` (extractive fallbacks) or `provider:model`, e.g. `ollama:llama3`"),
     "RM_USER": ("$USER or `local`", "name of the local user when no OIDC login is configured"),
     "RM_LOG_LEVEL": ("INFO", "logging level on stderr: DEBUG, INFO, WARNING, ERROR"),
+    "RM_LINK_SECRET": ("(unset: a random key in $RM_HOME/link_secret, mode 0600)",
+                       "key that signs share links and workshop links; set the same value on every replica"),
 }
 
 EMBEDDING_CHOICES = ("local", "hash")
@@ -37,6 +39,7 @@ class Settings:
     chat_model: str
     user: str
     log_level: str
+    link_secret: str | None = None
 
     @property
     def chroma_path(self) -> Path:
@@ -92,9 +95,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if level not in LOG_LEVELS:
         raise _bad("RM_LOG_LEVEL", level, f"use one of {', '.join(LOG_LEVELS)}")
 
+    link_secret = env.get("RM_LINK_SECRET") or None
+    if link_secret is not None and len(link_secret) < 32:
+        raise _bad("RM_LINK_SECRET", "…", "use at least 32 characters (e.g. `python -c 'import secrets; "
+                   "print(secrets.token_hex(32))'`)")
+
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
-                    user=user, log_level=level)
+                    user=user, log_level=level, link_secret=link_secret)
 
 
 @lru_cache(maxsize=1)
