@@ -189,6 +189,14 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
             st.rerun()
 
 
+def _server_root() -> str:
+    """The address of the server's root as this browser reached it (a link opens at the root)."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(getattr(st.context, "url", "") or "")
+    return f"{url.scheme}://{url.netloc}/" if url.netloc else ""
+
+
 def _share_section(url_state: dict[str, str | list[str]]) -> None:
     """Make a read-only link to this view, and list (and revoke) the links you made (an admin: everyone's)."""
     with st.expander(":material/share: Share a read-only link", expanded=False):
@@ -207,7 +215,7 @@ def _share_section(url_state: dict[str, str | list[str]]) -> None:
         if not mine:
             st.caption("No links yet. A link opens this roadmap read-only, with the filters set above, for anyone "
                        "who holds it, until it expires or you revoke it.")
-        base = (getattr(st.context, "url", "") or "").split("?")[0].rsplit("/", 1)[0]
+        base = _server_root()
         for link in mine:
             status = link.status()
             with st.container(border=True):
@@ -216,7 +224,7 @@ def _share_section(url_state: dict[str, str | list[str]]) -> None:
                               f"{link.expires_at:%d %b %Y %H:%M} UTC · by {md_escape(link.created_by)} · "
                               f"`{link.id}`")
                 if status == "active":
-                    left.code(f"{base}/{links.link_path(link)}", language=None)
+                    left.code(f"{base}{links.link_path(link)}", language=None)
                     right.button("Revoke", key=f"share-revoke-{link.id}", on_click=lambda i=link.id: _do(
                         links.revoke_link, actor, i, success=f"Link {i} revoked: it no longer opens anything."))
 

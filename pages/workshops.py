@@ -7,6 +7,8 @@ run the session (the services check who is asking, not the button).
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import altair as alt
 import streamlit as st
 
@@ -578,8 +580,9 @@ def session_page(session_id: int) -> None:
     st.caption(f"{md_escape(ws.template_label)} workshop · facilitated by {md_escape(ws.facilitator)}")
     pid = participant_id_for(ws, host)
     if host:
-        base = getattr(st.context, "url", "") or ""
-        link = f"{base.split('?')[0]}?join={wk.join_token(ws.id)}"
+        url = urlsplit(getattr(st.context, "url", "") or "")
+        # at the server's root: a participant session has only this page, which Streamlit serves at "/"
+        link = (f"{url.scheme}://{url.netloc}/" if url.netloc else "/") + f"?join={wk.join_token(ws.id)}"
         st.caption(f"Join code **{ws.code}** · join link (share it: it lets people join this session, with the "
                    "name they type, and nothing else):")
         st.code(link, language=None)

@@ -8,8 +8,9 @@ TOKEN_PARAM = "share"
 
 
 def link_path(link: ShareLinkView) -> str:
-    """The URL path (after the server's address) that opens the link's first view."""
-    return f"{VIEW_PAGES[link.scope.views[0]]}?{TOKEN_PARAM}={link.token}"
+    """What follows the server's address to open the link: the router opens its first view at the root (the
+    only pages a link session has are the link's views, and Streamlit serves the first one at "/")."""
+    return f"?{TOKEN_PARAM}={link.token}"
 
 
 __all__ = ["DEFAULT_DAYS", "MAX_DAYS", "VIEWS", "VIEW_PAGES", "TOKEN_PARAM", "LinkScope", "ShareLinkView",
