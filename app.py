@@ -122,16 +122,75 @@ def _cannot_start(message: str) -> None:
     _only(render, "Cannot start")
 
 
+# --- links: a share link or a workshop link decides who the visitor is, before (and instead of) sign-in --------
+
+@dataclass(frozen=True)
+class Capability:
+    """What a link grants this browser session: an actor the services confine, and the only pages it sees."""
+
+    actor: Actor
+    pages: tuple[str, ...]
+    note: str  # one line for the sidebar
+
+
+def _capability() -> Capability | None:
+    """The capability of the link in the URL (`share=`, `join=`, `p=`) or, once one verified, the one this browser
+    session arrived with (so moving between the pages it grants keeps it). The link decides, not the visitor's
+    address or sign-in. A token that does not verify (altered, expired, revoked, for another purpose) opens
+    nothing: the visitor is told so and the run stops; a URL without a token leaves the normal identity."""
+    from rm_core import links
+    from rm_core import workshops as wk
+
+    params, held = st.query_params, st.session_state.get("capability-token")
+    kind = next((k for k in ("share", "p", "join") if params.get(k)), None)
+    token = params.get(kind) if kind else None
+    if kind is None and held:
+        kind, token = held
+    if kind is None:
+        return None
+    cap = None
+    if kind == "share":
+        link = links.link_from_token(token)
+        if link is not None:
+            cap = Capability(link.actor, tuple(f"pages/{links.VIEW_PAGES[v]}.py" for v in link.scope.views),
+                             f"Read-only share link · {md_escape(link.scope.describe())} · until "
+                             f"{link.expires_at:%d %b %Y}")
+            st.session_state["share-link"] = link
+    elif kind == "p":
+        joined = wk.participant_from_token(None, token)
+        if joined is not None:
+            cap = Capability(wk.participant_actor(joined), ("pages/workshops.py",),
+                             f"In this workshop as **{md_escape(joined.display_name)}**")
+            st.session_state["workshop-participant"] = joined
+    else:
+        session_id = wk.session_from_join_token(token)
+        if session_id is not None:
+            cap = Capability(Actor("guest", "viewer", "Guest", via="participant", workshop_session=session_id),
+                             ("pages/workshops.py",), "Joining a workshop")
+    if cap is None:
+        st.session_state.pop("capability-token", None)
+
+        def render() -> None:
+            st.title("Risk Mining Workbench")
+            st.error("This link does not open anything: it was changed, has expired or was revoked. Ask whoever "
+                     "shared it for a new one.", icon=":material/link_off:")
+
+        _only(render, "Link")
+    st.session_state["capability-token"] = (kind, token)
+    return cap
+
+
 def main() -> None:
     # A local file: a ":material/…:" page icon makes every browser fetch the favicon from fonts.gstatic.com.
-    st.set_page_config(page_title="Risk Mining Workbench", page_icon=FAVICON, layout="wide",
-                       initial_sidebar_state="collapsed" if st.query_params.get("view") == "leadership" else "auto")
+    st.set_page_config(page_title="Risk Mining Workbench", page_icon=FAVICON, layout="wide")
     try:
         settings = get_settings()
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         auth = _auth()
         warnings = _prepared(settings.database_url, str(settings.home)) + index_warnings(settings)
-        visitor = _identity(auth)
+        # A link decides who the visitor is, before (and instead of) sign-in.
+        cap = _capability()
+        visitor = Visitor(cap.actor, "link") if cap is not None else _identity(auth)
     except UserError as exc:
         st.session_state.pop("actor", None)
         _cannot_start(str(exc))
@@ -139,23 +198,24 @@ def main() -> None:
     actor = visitor.actor
     if actor is None:
         st.session_state.pop("actor", None)
-        # Share links: a visitor with no role may still hold a signed link; it is checked here, before this page.
         _no_role_page(visitor, auth)
         return
     st.session_state["actor"] = actor
     enable_theme()
 
-    leadership = st.query_params.get("view") == "leadership"
     sections: dict[str, list] = {}
-    for section, path, title, icon in PAGES:
-        sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon, default=path.endswith("home.py")))
-    if can(actor, "users.manage"):
-        for section, path, title, icon in ADMIN_PAGES:
-            sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon))
-    nav = st.navigation(sections, position="hidden" if leadership else "sidebar")
+    shown = [p for p in PAGES if cap is None or p[1] in cap.pages]
+    if cap is None and can(actor, "users.manage"):
+        shown += ADMIN_PAGES
+    for section, path, title, icon in shown:
+        default = path.endswith("home.py") if cap is None else path == shown[0][1]
+        sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon, default=default))
+    nav = st.navigation(sections, position="sidebar" if len(shown) > 1 else "hidden")
 
-    if not leadership:
-        with st.sidebar:
+    with st.sidebar:
+        if cap is not None:
+            st.caption(cap.note)
+        else:
             who = md_escape(actor.label)
             if visitor.email and visitor.email != actor.label.lower():
                 who += f" ({md_escape(visitor.email)})"

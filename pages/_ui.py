@@ -12,6 +12,7 @@ import streamlit as st
 from rm_core.errors import UserError
 from rm_core.exports import safe_csv
 from rm_core.identity import Actor, resolve_actor
+from rm_core.links import ShareLinkView
 from rm_core.settings import get_settings
 from rm_core.text import md_escape
 
@@ -33,24 +34,22 @@ def _route_through_the_app() -> None:
 
 _route_through_the_app()
 
-LEADERSHIP_VIEW = "leadership"
-
-
-def read_only_link() -> bool:
-    """A leadership link (`?view=leadership`) is read-only for everyone who opens it."""
-    return st.query_params.get("view") == LEADERSHIP_VIEW
-
-
 def current_actor() -> Actor:
-    """The signed-in user (set by app.py); a page run on its own falls back to the configured local user."""
+    """Who is acting (set by app.py: a share-link or participant actor, or the signed-in user); a page run on its
+    own falls back to the configured local user."""
     actor = st.session_state.get("actor")
     if actor is None:
         settings = get_settings()
         actor = resolve_actor(settings.user)
         st.session_state["actor"] = actor
-    if read_only_link() and actor.role != "viewer":
-        return Actor(actor.name, "viewer", actor.display_name)
     return actor
+
+
+def share_link() -> ShareLinkView | None:
+    """The share link this run reads through (app.py verified it), or None for a normal visitor."""
+    actor = current_actor()
+    link = st.session_state.get("share-link")
+    return link if actor.via == "link" and link is not None and actor.name == f"link:{link.id}" else None
 
 
 def run_action(fn: Callable[..., T], *args: Any, success: str | None = None, **kwargs: Any) -> T | None:

@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from pages._ai import method_caption, show_text
-from pages._ui import act, current_actor, empty_state, record_key, run_action, show_flash
+from pages._ui import act, current_actor, empty_state, record_key, run_action, share_link, show_flash
 from rm_core.ai.assist import log_result
 from rm_core.ai.narrative import narrative
 from rm_core.errors import UserError
@@ -32,6 +32,7 @@ RAG_BADGE = {"red": ("Red", "red"), "amber": ("Amber", "orange"), "green": ("Gre
 RAG_ICON = {"red": "🔴 Red", "amber": "🟠 Amber", "green": "🟢 Green"}
 
 actor = current_actor()
+link = share_link()  # a share link shows the Risk Mining deck with the link's filters, and nothing else
 editable = can(actor, "metrics.edit")
 settings = get_settings()
 ss = st.session_state
@@ -103,12 +104,12 @@ st.caption("The weekly business review: every metric as a 6/12 chart (six traili
 
 show_flash()
 
-saved = saved_decks(settings.home)
-mode = st.radio("Data", (RISK, UPLOAD, PICK, SAVED) if saved else (RISK, UPLOAD, PICK), horizontal=True,
-                key="metrics-mode",
-                help="The Risk Mining deck reads the workbench's own records. You can also upload a wbr-app deck "
-                     "and its daily CSV, point at any CSV and pick its columns, or open a deck saved with its CSV "
-                     "in the state folder's decks/ (name.yaml beside name.csv).")
+saved = saved_decks(settings.home) if link is None else []
+mode = RISK if link is not None else st.radio(
+    "Data", (RISK, UPLOAD, PICK, SAVED) if saved else (RISK, UPLOAD, PICK), horizontal=True, key="metrics-mode",
+    help="The Risk Mining deck reads the workbench's own records. You can also upload a wbr-app deck and its daily "
+         "CSV, point at any CSV and pick its columns, or open a deck saved with its CSV in the state folder's "
+         "decks/ (name.yaml beside name.csv).")
 
 source: DeckSource | None = None
 try:
@@ -177,7 +178,16 @@ week = top[0].selectbox("Week ending", weeks, index=weeks.index(default_week(sou
                         help="Opens on the deck's own week when it names one, else on the last complete week of "
                              "the data.")
 filters: dict[str, list[str]] = {}
-if source.dimensions:
+if link is not None:
+    filters = dict(link.scope.metric_filters)
+    if any(d not in source.dimensions for d in filters):  # fail closed: never show more than the link names
+        st.error("This link filters on something the deck no longer has; ask for a new link.",
+                 icon=":material/error:")
+        st.stop()
+    if filters:
+        st.caption("Shared by link with these filters: " + md_escape(scope_text(filters, {
+            d: source.dimension_label(d) for d in source.dimensions})) + ".")
+elif source.dimensions:
     cols = top[1].columns(len(source.dimensions))
     for col, dim in zip(cols, source.dimensions):
         chosen = col.multiselect(md_escape(source.dimension_label(dim)), source.options.get(dim, []),

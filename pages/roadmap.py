@@ -1,7 +1,7 @@
 """Roadmap (Plan): timeline, now/next/later, status with path to green, baselines, dependencies, edit.
 
-Filters live in the URL (`?workstream=…&baseline=…&zoom=…&period=…`); `?view=leadership` opens the same
-roadmap read-only with no edit controls, for anyone with the viewer role.
+Filters live in the URL (`?workstream=…&baseline=…&zoom=…&period=…`). The Share section makes signed, revocable
+read-only links (`rm_core.links`); whoever opens one sees this page with the link's filters and nothing to edit.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages._ui import current_actor, empty_state, pick_record, read_only_link, record_key, run_action
+from pages._ui import current_actor, empty_state, pick_record, record_key, run_action, share_link
+from rm_core import links
 from rm_core import roadmap as rm
 from rm_core.identity import can
 from rm_core.roadmap import export
@@ -47,11 +48,6 @@ def _badge(status: str) -> str:
 
 def _money(value: float | None) -> str:
     return f"${value:,.0f}" if value is not None else "—"
-
-
-def _link(params: dict[str, str | list[str]]) -> str:
-    from urllib.parse import urlencode
-    return "?" + urlencode(params, doseq=True)
 
 
 def _do(fn, *args, success: str) -> None:
@@ -193,8 +189,49 @@ def _edit_tab(view: rm.RoadmapView, version: tuple) -> None:
             st.rerun()
 
 
+def _server_root() -> str:
+    """The address of the server's root as this browser reached it (a link opens at the root)."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(getattr(st.context, "url", "") or "")
+    return f"{url.scheme}://{url.netloc}/" if url.netloc else ""
+
+
+def _share_section(url_state: dict[str, str | list[str]]) -> None:
+    """Make a read-only link to this view, and list (and revoke) the links you made (an admin: everyone's)."""
+    with st.expander(":material/share: Share a read-only link", expanded=False):
+        c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+        with_metrics = c1.checkbox("Include the Metrics (WBR) page", key="share-metrics",
+                                   help="The link then opens both pages; metrics show unfiltered.",
+                                   disabled=not can(actor, "metrics.edit"))
+        days = c2.number_input("Valid for (days)", 1, links.MAX_DAYS, value=links.DEFAULT_DAYS, key="share-days")
+        if c3.button("Create link", key="share-create", type="primary"):
+            scope = links.LinkScope(("roadmap", "metrics") if with_metrics else ("roadmap",),
+                                    {k: url_state[k] for k in links.share.ROADMAP_FILTERS if k in url_state})
+            made = run_action(links.create_link, actor, scope, days=int(days))
+            if made:
+                st.session_state["share-made"] = made.id
+        mine = links.list_links(actor)
+        if not mine:
+            st.caption("No links yet. A link opens this roadmap read-only, with the filters set above, for anyone "
+                       "who holds it, until it expires or you revoke it.")
+        base = _server_root()
+        for link in mine:
+            status = link.status()
+            with st.container(border=True):
+                left, right = st.columns([5, 1], vertical_alignment="center")
+                left.markdown(f"**{md_escape(link.scope.describe())}** · {status} · until "
+                              f"{link.expires_at:%d %b %Y %H:%M} UTC · by {md_escape(link.created_by)} · "
+                              f"`{link.id}`")
+                if status == "active":
+                    left.code(f"{base}{links.link_path(link)}", language=None)
+                    right.button("Revoke", key=f"share-revoke-{link.id}", on_click=lambda i=link.id: _do(
+                        links.revoke_link, actor, i, success=f"Link {i} revoked: it no longer opens anything."))
+
+
 actor = current_actor()
-leadership = read_only_link()
+link = share_link()
+leadership = link is not None
 editing = can(actor, "roadmap.edit") and not leadership
 today = dt.date.today()
 
@@ -225,62 +262,77 @@ if not plan.items:
 
 params = st.query_params
 all_workstreams = plan.workstreams()
-wanted = [w for w in params.get_all("workstream") if w in all_workstreams]
 baseline_names = [b.name for b in baselines]
-wanted_baseline = params.get("baseline")
-if wanted_baseline and wanted_baseline not in baseline_names:
-    st.warning(f"The link names a baseline that does not exist ({md_escape(wanted_baseline)}); showing the "
-               "roadmap without one.", icon=":material/warning:")
-    wanted_baseline = None
-zoom = params.get("zoom", "all")
-zoom = zoom if zoom in rm.ZOOMS else "all"
-
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    workstreams = st.multiselect("Workstreams", all_workstreams, default=wanted, placeholder="All workstreams",
-                                 key="rm_workstreams", width=360)
-    baseline = st.selectbox("Compare with baseline", [None, *baseline_names],
-                            index=([None, *baseline_names].index(wanted_baseline)),
-                            format_func=lambda b: "No baseline" if b is None else b, key="rm_baseline", width=240)
-    zoom = st.segmented_control("Zoom", list(rm.ZOOMS), default=zoom, format_func=ZOOM_LABELS.get,
-                                key="rm_zoom") or "all"
-    focus = None
-    if zoom == "quarter":
-        years = sorted({d.year for i in plan.items for d in (i.start, i.end) if d} | {today.year})
-        quarters = [f"{y}-Q{q}" for y in years for q in (1, 2, 3, 4)]
-        current = "{}-Q{}".format(*quarter_of(today))
-        period = params.get("period") if params.get("period") in quarters else current
-        period = st.selectbox("Quarter", quarters, index=quarters.index(period), key="rm_quarter", width=130)
-        focus = quarter_bounds(*parse_quarter(period))[0]
-    elif zoom == "year":
-        years = sorted({d.year for i in plan.items for d in (i.start, i.end) if d} | {today.year})
-        wanted_year = params.get("period")
-        year = int(wanted_year) if wanted_year and wanted_year.isdigit() and int(wanted_year) in years else today.year
-        year = st.selectbox("Year", years, index=years.index(year), key="rm_year", width=100)
-        period, focus = str(year), dt.date(year, 1, 1)
-    else:
-        period = None
-
-url_state: dict[str, str | list[str]] = {}
 if leadership:
-    url_state["view"] = "leadership"
-if workstreams:
-    url_state["workstream"] = list(workstreams)
-if baseline:
-    url_state["baseline"] = baseline
-if zoom != "all":
-    url_state["zoom"] = zoom
-    url_state["period"] = period
-current_params = {k: (params.get_all(k) if k == "workstream" else params.get(k)) for k in params}
-if current_params != url_state:
-    params.from_dict(url_state)
+    # the link's filters, signed into its token: the holder cannot widen them
+    fixed = link.scope.roadmap
+    workstreams = list(fixed.get("workstream") or [])  # a workstream renamed since shows nothing, not everything
+    baseline = fixed.get("baseline") if fixed.get("baseline") in baseline_names else None
+    zoom = fixed.get("zoom") if fixed.get("zoom") in rm.ZOOMS else "all"
+    period, focus = fixed.get("period"), None
+    if zoom == "quarter" and period:
+        try:
+            focus = quarter_bounds(*parse_quarter(period))[0]
+        except (ValueError, TypeError):
+            zoom = "all"
+    elif zoom == "year" and period and str(period).isdigit():
+        focus = dt.date(int(period), 1, 1)
+    elif zoom != "all":
+        zoom = "all"
+    st.caption(f"Read-only view shared by link: {md_escape(link.scope.describe())}.")
+else:
+    wanted = [w for w in params.get_all("workstream") if w in all_workstreams]
+    wanted_baseline = params.get("baseline")
+    if wanted_baseline and wanted_baseline not in baseline_names:
+        st.warning(f"The link names a baseline that does not exist ({md_escape(wanted_baseline)}); showing the "
+                   "roadmap without one.", icon=":material/warning:")
+        wanted_baseline = None
+    zoom = params.get("zoom", "all")
+    zoom = zoom if zoom in rm.ZOOMS else "all"
+
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        workstreams = st.multiselect("Workstreams", all_workstreams, default=wanted, placeholder="All workstreams",
+                                     key="rm_workstreams", width=360)
+        baseline = st.selectbox("Compare with baseline", [None, *baseline_names],
+                                index=([None, *baseline_names].index(wanted_baseline)),
+                                format_func=lambda b: "No baseline" if b is None else b, key="rm_baseline", width=240)
+        zoom = st.segmented_control("Zoom", list(rm.ZOOMS), default=zoom, format_func=ZOOM_LABELS.get,
+                                    key="rm_zoom") or "all"
+        focus = None
+        if zoom == "quarter":
+            years = sorted({d.year for i in plan.items for d in (i.start, i.end) if d} | {today.year})
+            quarters = [f"{y}-Q{q}" for y in years for q in (1, 2, 3, 4)]
+            current = "{}-Q{}".format(*quarter_of(today))
+            period = params.get("period") if params.get("period") in quarters else current
+            period = st.selectbox("Quarter", quarters, index=quarters.index(period), key="rm_quarter", width=130)
+            focus = quarter_bounds(*parse_quarter(period))[0]
+        elif zoom == "year":
+            years = sorted({d.year for i in plan.items for d in (i.start, i.end) if d} | {today.year})
+            wanted_year = params.get("period")
+            year = int(wanted_year) if wanted_year and wanted_year.isdigit() and int(wanted_year) in years else today.year
+            year = st.selectbox("Year", years, index=years.index(year), key="rm_year", width=100)
+            period, focus = str(year), dt.date(year, 1, 1)
+        else:
+            period = None
+
+    url_state: dict[str, str | list[str]] = {}
+    if workstreams:
+        url_state["workstream"] = list(workstreams)
+    if baseline:
+        url_state["baseline"] = baseline
+    if zoom != "all":
+        url_state["zoom"] = zoom
+        url_state["period"] = period
+    current_params = {k: (params.get_all(k) if k == "workstream" else params.get(k)) for k in params}
+    if current_params != url_state:
+        params.from_dict(url_state)
+
 
 view, timeline = _view(version, today, tuple(workstreams), baseline, saved_at.get(baseline), zoom, focus)
 items = view.plan.items
 
-if not leadership:
-    share = {k: v for k, v in url_state.items() if k != "view"}
-    st.markdown(f"[:material/share: Leadership link (read-only)]({_link({'view': 'leadership', **share})})",
-                help="Opens this view read-only with no edit controls; copy the link from your browser.")
+if not leadership and actor.workshop_session is None and (can(actor, "roadmap.edit") or can(actor, "admin")):
+    _share_section(url_state)
 
 # --- headline --------------------------------------------------------------------------------------------------
 

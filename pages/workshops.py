@@ -1,9 +1,13 @@
 """Workshops: run an OP1 ideation session live — brainstorm, group, vote, score, wrap-up — and share the outcome.
 
-Links: `?session=<id>` is the join link participants open; `&p=<token>` is a participant's own place (kept in
-their tab so a reload keeps it); `&host=1` opens the facilitator's controls (the services check the role).
+Links: `?join=<token>` is the signed join link participants open (it names one session); `?p=<token>` is a
+participant's own signed place (kept in their tab so a reload keeps it). app.py turns either into a participant
+actor who sees only this page and only that session. `?session=<id>&host=1` opens the controls for those who
+run the session (the services check who is asking, not the button).
 """
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 import altair as alt
 import streamlit as st
@@ -118,7 +122,7 @@ def landing() -> None:
                               f"code `{ws.code}`")
                 left.caption(f"{r.participants} people · {r.ideas} ideas · {r.votes} votes · "
                              f"facilitated by {md_escape(ws.facilitator)}")
-                runs_it = can(actor, "workshop.facilitate") and (actor.name == ws.facilitator or actor.role == "admin")
+                runs_it = wk.runs_session(actor, ws)
                 right.button("Facilitate" if runs_it else "Join", key=f"open-{ws.id}", on_click=open_session,
                              args=(ws.id, runs_it), width="stretch")
     if closed_rows:
@@ -142,26 +146,24 @@ def landing() -> None:
 # --- one session ---------------------------------------------------------------------------------------------
 
 def participant_id_for(ws: wk.SessionView, host: bool) -> int | None:
+    """Whose place on the board this browser takes: for those who run the session, their own participant row;
+    for a participant, the one their signed token names (app.py verified it); else nobody (the join form)."""
     if host:
-        return wk.facilitator_participant(ws.id).id
-    key = f"ws-pid-{ws.id}"
-    pid = st.session_state.get(key)
-    if pid is None and st.query_params.get("p"):
-        found = wk.participant_from_token(ws.id, st.query_params["p"])
-        pid = found.id if found else None
-    if pid is not None and wk.participant(ws.id, pid) is None:
-        pid = None
-    if pid is None:
-        st.session_state.pop(key, None)
-    else:
-        st.session_state[key] = pid
-    return pid
+        if actor.name == ws.facilitator:
+            return wk.facilitator_participant(ws.id).id
+        joined = act(wk.join, ws.id, actor.label, user_name=actor.name)  # a co-facilitator's (or admin's) own place
+        return joined.id if joined else None
+    if actor.via != "participant":
+        return None
+    joined = wk.participant_from_token(ws.id, st.query_params.get("p"))
+    return joined.id if joined else None
 
 
 def _join(session_id: int) -> None:
     joined = act(wk.join, session_id, st.session_state.get("join-name", ""))
     if joined:
-        st.session_state[f"ws-pid-{session_id}"] = joined.id
+        # from now on this tab is that participant (a signed token) and nothing else
+        st.query_params.clear()
         st.query_params["p"] = wk.participant_token(session_id, joined.id)
 
 
@@ -170,8 +172,8 @@ def join_form(ws: wk.SessionView) -> None:
     show_flash()
     st.caption("Pick the name the others will see" + (" (ideas stay anonymous)." if ws.anonymous else "."))
     with st.form("join-session"):
-        st.text_input("Display name", key="join-name", max_chars=40, value=actor.label if actor.name != "local"
-                      else "")
+        # empty for everyone: the server's user name is not the participant's
+        st.text_input("Display name", key="join-name", max_chars=40, value="")
         st.form_submit_button("Join the session", on_click=_join, args=(ws.id,), type="primary")
 
 
@@ -238,6 +240,13 @@ def facilitator_controls(board: wk.Board) -> None:
                 st.selectbox("Idea", list(texts), key="rm-idea", format_func=lambda i: texts[i])
                 st.button("Remove it", key="rm-confirm", on_click=lambda: act(
                     wk.remove_idea, ws.id, st.session_state["rm-idea"], actor, success="Idea removed."))
+        if actor.name == ws.facilitator or can(actor, "admin"):
+            with moderate.popover("Co-facilitators", width="stretch"):
+                st.text_input("User names (comma-separated)", value=", ".join(ws.co_facilitators), key="co-fac",
+                              help="They run the session with you; they must have opened the workbench once.")
+                st.button("Save co-facilitators", key="co-fac-save", on_click=lambda: act(
+                    wk.set_co_facilitators, ws.id, st.session_state["co-fac"].split(","), actor,
+                    success="Co-facilitators saved."))
         minutes.number_input("Timer (minutes)", 1, 240, value=5, key="timer-min")
         start.button("Start timer", key="timer-start", width="stretch", on_click=lambda: act(
             wk.set_timer, ws.id, st.session_state["timer-min"], actor, success="Timer started."))
@@ -600,17 +609,20 @@ def session_page(session_id: int) -> None:
         st.error(md_escape(str(exc)), icon=":material/error:")
         st.button("← All sessions", on_click=leave_session)
         return
-    runs_it = can(actor, "workshop.facilitate") and (actor.name == ws.facilitator or actor.role == "admin")
+    runs_it = wk.runs_session(actor, ws)
     host = st.query_params.get("host") == "1" and runs_it
     head, nav = st.columns([5, 1], vertical_alignment="bottom")
     head.title(md_escape(ws.title))
-    nav.button("← All sessions", on_click=leave_session, width="stretch")
+    if actor.workshop_session is None:
+        nav.button("← All sessions", on_click=leave_session, width="stretch")
     st.caption(f"{md_escape(ws.template_label)} workshop · facilitated by {md_escape(ws.facilitator)}")
     pid = participant_id_for(ws, host)
     if host:
-        base = getattr(st.context, "url", "") or ""
-        link = f"{base.split('?')[0]}?session={ws.id}"
-        st.caption(f"Join code **{ws.code}** · join link (share it; it carries no one's identity):")
+        url = urlsplit(getattr(st.context, "url", "") or "")
+        # at the server's root: a participant session has only this page, which Streamlit serves at "/"
+        link = (f"{url.scheme}://{url.netloc}/" if url.netloc else "/") + f"?join={wk.join_token(ws.id)}"
+        st.caption(f"Join code **{ws.code}** · join link (share it: it lets people join this session, with the "
+                   "name they type, and nothing else):")
         st.code(link, language=None)
     elif runs_it and ws.is_open:
         st.button("Open facilitator controls", on_click=open_session, args=(ws.id, True))
@@ -620,7 +632,7 @@ def session_page(session_id: int) -> None:
 
     @st.fragment(run_every=REFRESH_SECONDS if ws.is_open else None)
     def live_board() -> None:
-        board = wk.load_board(session_id, pid)
+        board = wk.load_board(session_id, pid, runs=host)
         if not board.session.is_open and ws.is_open:
             st.rerun()  # just closed: redraw once without the refresh timer
         show_flash()
@@ -633,7 +645,9 @@ def session_page(session_id: int) -> None:
 
 
 session_param = st.query_params.get("session")
-if session_param and session_param.isdigit():
+if actor.workshop_session is not None:
+    session_page(actor.workshop_session)  # a participant link: its own session and nothing else
+elif session_param and session_param.isdigit():
     session_page(int(session_param))
 else:
     landing()

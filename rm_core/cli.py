@@ -29,6 +29,7 @@ DOMAIN_CLIS = (
     "rm_core.trackers.cli",
     "rm_core.users_cli",
     "rm_core.ai.cli",
+    "rm_core.links.cli",
 )
 
 

@@ -30,6 +30,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_ADMINS": ("(unset)", "comma-separated verified emails or OIDC subjects made admin at their first sign-in "
                   "(the first admins of a new installation)"),
     "RM_LOG_LEVEL": ("INFO", "logging level on stderr: DEBUG, INFO, WARNING, ERROR"),
+    "RM_LINK_SECRET": ("(unset: a random key in $RM_HOME/link_secret, mode 0600)",
+                       "key that signs share links and workshop links; set the same value on every replica"),
 }
 
 EMBEDDING_CHOICES = ("local", "hash")
@@ -54,6 +56,7 @@ class Settings:
     chat_api_key: str | None = field(default=None, repr=False)
     chat_timeout_s: float = 20.0
     chat_retries: int = 1
+    link_secret: str | None = None
 
     @property
     def chroma_path(self) -> Path:
@@ -143,12 +146,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         if len(entry) > 320 or any(c.isspace() for c in entry):
             raise _bad("RM_ADMINS", entry, "list emails or OIDC subjects separated by commas, without spaces")
 
+    link_secret = env.get("RM_LINK_SECRET") or None
+    if link_secret is not None and len(link_secret) < 32:
+        raise _bad("RM_LINK_SECRET", "…", "use at least 32 characters (e.g. `python -c 'import secrets; "
+                   "print(secrets.token_hex(32))'`)")
+
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
                     user=user, log_level=level, default_role=None if default_role == "none" else default_role,
                     admins=tuple(a.lower() if "@" in a else a for a in admins), chat_base_url=base_url,
                     chat_api_key=(env.get("RM_CHAT_API_KEY") or "").strip() or None, chat_timeout_s=timeout,
-                    chat_retries=int(retries_raw))
+                    chat_retries=int(retries_raw), link_secret=link_secret)
 
 
 def _sqlite_url(url: str, home: Path) -> str:

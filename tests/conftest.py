@@ -78,6 +78,7 @@ def state(tmp_path, monkeypatch, backend, request):
     monkeypatch.setenv("RM_EMBEDDINGS", os.environ.get("RM_TEST_EMBEDDINGS", "hash"))
     monkeypatch.setenv("RM_USER", "tester")
     monkeypatch.delenv("RM_CHROMA_HOST", raising=False)
+    monkeypatch.delenv("RM_LINK_SECRET", raising=False)
     if backend == "postgresql":
         monkeypatch.setenv("RM_DATABASE_URL", request.getfixturevalue("pg_url"))
     else:

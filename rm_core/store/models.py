@@ -363,6 +363,8 @@ class WorkshopSession(Base):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # user names the facilitator named to run the session with them (None: nobody named yet)
+    co_facilitators: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     __table_args__ = (
         CheckConstraint("phase in ('brainstorm','group','vote','score','wrapup','closed')", name="ck_ws_phase"),
         CheckConstraint("votes_per_person between 0 and 100", name="ck_ws_votes_per_person"),
@@ -481,3 +483,17 @@ class AIUsage(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     record_id: Mapped[str] = mapped_column(String(64), default="")  # the MO saved from it
     minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
+# --- share links -----------------------------------------------------------------------------------------------
+
+class ShareLink(Base):
+    """A read-only share link: what it shows (`scope`), who made it, until when, and whether it was revoked. The
+    URL carries a token signing the same id, scope and expiry; this row is what revocation checks."""
+
+    __tablename__ = "share_links"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

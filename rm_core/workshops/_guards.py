@@ -2,20 +2,23 @@
 
 How people are authorised (documented in `rm_core.workshops.__doc__` too):
 
-- The facilitator is a signed-in user. Facilitator services take an `Actor` and call
-  `require(actor, "workshop.facilitate")`, then check the actor runs this session (or is an admin).
-- Participants joining from a link need no account. `join` returns a participant id; the page keeps it in that
-  browser's Streamlit session state (on the server; the browser cannot edit it) and, so a reload keeps their
-  place, as a signed token in that participant's own tab URL (`sessions.participant_token`). The shared join
-  link carries only the session id. So a browser can act only as the participant it joined as. Participant
-  services take that id and check it belongs to the session.
+- The session belongs to whoever runs it: its facilitator (the user who created it), the co-facilitators they
+  name (`set_co_facilitators`), or an admin. Facilitator services (phase, reveal, lock, timer, limits, close,
+  remove, score, promote, grouping as facilitator) take the caller's `Actor` and check that here
+  (`ensure_facilitator`); a participant or share-link Actor is refused whatever role the machine's user has.
+- Participants need no account. The join link carries a signed join token for one session
+  (`sessions.join_token`); `join` returns a participant id, which the page turns into a signed participant
+  token (session + participant) kept in that participant's tab URL. The router turns such a token into a
+  participant Actor (`via="participant"`, `workshop_session=ID`) that sees only the Workshops page. Editing a
+  token breaks its signature, so a browser acts only as the participant it joined as; participant services
+  take that id and check it belongs to the session.
 """
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from rm_core.errors import NotFound, PermissionDenied, UserError
-from rm_core.identity import Actor, require
+from rm_core.identity import Actor, can
 from rm_core.store.models import Idea, Participant, WorkshopSession
 
 PHASES = ("brainstorm", "group", "vote", "score", "wrapup")
@@ -55,9 +58,16 @@ def ensure_phase(ws: WorkshopSession, *phases: str, doing: str) -> None:
 
 
 def ensure_facilitator(actor: Actor, ws: WorkshopSession) -> None:
-    require(actor, "workshop.facilitate")
-    if actor.name != ws.facilitator and actor.role != "admin":
-        raise PermissionDenied(f"Only {ws.facilitator}, who runs “{ws.title}”, (or an admin) can do this.")
+    """The actor runs this session: its facilitator, a co-facilitator the facilitator named, or an admin. A
+    participant or share link never does, whatever role the machine's user has."""
+    if actor.workshop_session is not None or actor.read_only:
+        raise PermissionDenied("Only the people running this session can do this; a participant link only takes "
+                               "part in it.")
+    if actor.name == ws.facilitator or actor.name in (ws.co_facilitators or []):
+        return
+    if not can(actor, "admin"):
+        raise PermissionDenied(f"Only {ws.facilitator}, who runs “{ws.title}”, their co-facilitators (or an admin) "
+                               "can do this.")
 
 
 def load_participant(s: Session, ws: WorkshopSession, participant_id: int, *, lock: bool = False) -> Participant:

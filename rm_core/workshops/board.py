@@ -60,9 +60,10 @@ class Board:
         return [i for i in self.ideas if i.theme_id == theme_id]
 
 
-def load_board(session_id: int, participant_id: int | None = None) -> Board:
+def load_board(session_id: int, participant_id: int | None = None, *, runs: bool = False) -> Board:
     """The board as participant `participant_id` sees it (the facilitator is a participant too; None: an
-    observer who has not joined)."""
+    observer who has not joined). `runs`: the viewer runs the session (a co-facilitator or admin at the
+    controls) and sees what the facilitator sees; the services still check who they are."""
     with read_session() as s:
         ws = load_session(s, session_id)
         session = view_of(ws)
@@ -80,7 +81,7 @@ def load_board(session_id: int, participant_id: int | None = None) -> Board:
                                   .join(Idea, Idea.id == Initiative.source_idea_id)
                                   .where(Idea.session_id == ws.id)).all())
 
-    is_fac = bool(viewer and viewer.is_facilitator)
+    is_fac = bool(viewer and viewer.is_facilitator) or runs
     per_idea: dict[int, int] = {}
     mine_votes: dict[int, int] = {}
     used_by: dict[int, int] = {}
@@ -92,7 +93,8 @@ def load_board(session_id: int, participant_id: int | None = None) -> Board:
     # Anonymous sessions hide the running tally until the Vote phase ends, so early dots don't steer later ones.
     results_visible = session.phase in ("score", "wrapup", "closed") or (session.phase == "vote"
                                                                          and not session.anonymous)
-    hide_others = session.reveal == "on_reveal" and not session.revealed
+    # the facilitator screens ideas before revealing them, so only the others wait for the reveal
+    hide_others = session.reveal == "on_reveal" and not session.revealed and not is_fac
     cards, hidden = [], {}
     for i in ideas:
         mine = viewer is not None and i.participant_id == viewer.id

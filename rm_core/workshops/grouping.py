@@ -34,8 +34,8 @@ def create_theme(session_id: int, name: str, by: Who, idea_ids: list[int] | None
     name = _clean(name)
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
-        ensure_phase(ws, "group", doing="group ideas")
         who = check_board_actor(s, ws, by)
+        ensure_phase(ws, "group", doing="group ideas")
         theme = Theme(session_id=ws.id, name=name, suggested=False)
         s.add(theme)
         s.flush()
@@ -50,8 +50,8 @@ def rename_theme(session_id: int, theme_id: int, name: str, by: Who) -> None:
     name = _clean(name)
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
-        ensure_phase(ws, "group", doing="rename themes")
         who = check_board_actor(s, ws, by)
+        ensure_phase(ws, "group", doing="rename themes")
         theme = _theme(s, ws, theme_id)
         before = {"name": theme.name}
         theme.name, theme.suggested = name, False
@@ -64,8 +64,8 @@ def merge_themes(session_id: int, keep_id: int, merge_id: int, by: Who) -> None:
         raise UserError("Pick two different themes to merge.")
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
-        ensure_phase(ws, "group", doing="merge themes")
         who = check_board_actor(s, ws, by)
+        ensure_phase(ws, "group", doing="merge themes")
         keep, gone = _theme(s, ws, keep_id), _theme(s, ws, merge_id)
         moved = s.execute(update(Idea).where(Idea.theme_id == gone.id).values(theme_id=keep.id)).rowcount
         record_event(s, who, "workshop.merge_themes", "theme", keep.id, {"merged": gone.id, "name": gone.name},
@@ -77,8 +77,8 @@ def delete_theme(session_id: int, theme_id: int, by: Who) -> None:
     """Remove a theme; its ideas go back to ungrouped."""
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
-        ensure_phase(ws, "group", doing="remove themes")
         who = check_board_actor(s, ws, by)
+        ensure_phase(ws, "group", doing="remove themes")
         theme = _theme(s, ws, theme_id)
         s.execute(update(Idea).where(Idea.theme_id == theme.id).values(theme_id=None))
         record_event(s, who, "workshop.delete_theme", "theme", theme.id, {"name": theme.name}, None)
@@ -95,8 +95,8 @@ def move_ideas(session_id: int, idea_ids: list[int], theme_id: int | None, by: W
     gone, none moves. One audit event per idea; returns how many ideas moved."""
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
-        ensure_phase(ws, "group", doing="move ideas")
         who = check_board_actor(s, ws, by)
+        ensure_phase(ws, "group", doing="move ideas")
         target = _theme(s, ws, theme_id).id if theme_id is not None else None
         for idea_id in dict.fromkeys(idea_ids):  # a repeated id moves once
             idea = load_idea(s, ws, idea_id)
@@ -112,8 +112,8 @@ def apply_suggestions(session_id: int, suggestions: list[SuggestedTheme], by: Wh
     created = []
     with write_session() as s:
         ws = load_session(s, session_id, lock="share")
-        ensure_phase(ws, "group", doing="group ideas")
         who = check_board_actor(s, ws, by)
+        ensure_phase(ws, "group", doing="group ideas")
         ungrouped = set(s.scalars(select(Idea.id).where(Idea.session_id == ws.id, Idea.theme_id.is_(None))))
         for suggestion in suggestions:
             members = [i for i in suggestion.idea_ids if i in ungrouped]

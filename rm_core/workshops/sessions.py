@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
 import secrets
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rm_core.audit import record_event, snapshot
-from rm_core.errors import NotFound, Problem, UserError, ValidationFailed
-from rm_core.identity import Actor, require
-from rm_core.store.db import get_engine, read_session, write_session
-from rm_core.store.models import (DemoMeta, Idea, Initiative, Participant, Score, StatusChange, Theme, Vote,
+from rm_core.errors import NotFound, PermissionDenied, Problem, UserError, ValidationFailed
+from rm_core.identity import Actor, can, require
+from rm_core.signing import sign, verify
+from rm_core.store.db import read_session, write_session
+from rm_core.store.models import (Idea, Initiative, Participant, Score, StatusChange, Theme, User, Vote,
                                   WorkshopSession, utcnow)
 from rm_core.workshops._guards import PHASE_LABELS, PHASES, ensure_facilitator, ensure_open, load_session
 from rm_core.workshops.voting import clear_votes
@@ -26,6 +24,7 @@ TITLE_MAX = 200
 PROMPT_MAX = 200
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and typed
 CODE_LENGTH = 6
+CO_FACILITATORS_MAX = 10
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,7 @@ class SessionView:
     locked: bool
     created_at: dt.datetime
     closed_at: dt.datetime | None
+    co_facilitators: tuple[str, ...] = field(default=())
 
     @property
     def is_open(self) -> bool:
@@ -98,7 +98,7 @@ def view_of(ws: WorkshopSession) -> SessionView:
     return SessionView(ws.id, ws.code, ws.title, ws.template, list(ws.prompts or []), ws.facilitator, ws.phase,
                        ws.votes_per_person, ws.max_votes_per_idea, ws.facilitator_votes, ws.anonymous, ws.reveal,
                        ws.revealed, ws.participants_group, ws.scoring, ws.timer_ends_at, ws.locked, ws.created_at,
-                       ws.closed_at)
+                       ws.closed_at, tuple(ws.co_facilitators or ()))
 
 
 @dataclass(frozen=True)
@@ -259,46 +259,73 @@ def participant(session_id: int, participant_id: int) -> JoinedParticipant | Non
         return JoinedParticipant(p.id, p.session_id, p.display_name, p.is_facilitator)
 
 
-# --- participant links ------------------------------------------------------------------------------------
+# --- workshop links: signed capabilities (rm_core.signing) ---------------------------------------------------
 
-TOKEN_SECRET_KEY = "workshop_token_secret"
-_SECRETS: dict[str, bytes] = {}
-_SECRETS_LOCK = threading.Lock()
+JOIN_PURPOSE = "workshop-join"
+PARTICIPANT_PURPOSE = "workshop-participant"
 
 
-def _token_secret() -> bytes:
-    """A random key made once per database and kept in its `meta` table, so every replica signs alike."""
-    url = str(get_engine().url)
-    with _SECRETS_LOCK:
-        if url not in _SECRETS:
-            with read_session() as s:
-                row = s.get(DemoMeta, TOKEN_SECRET_KEY)
-                value = row.value if row else None
-            if value is None:
-                try:
-                    with write_session() as s:
-                        s.add(DemoMeta(key=TOKEN_SECRET_KEY, value=secrets.token_hex(32)))
-                except IntegrityError:  # another process made it first: use theirs
-                    pass
-                with read_session() as s:
-                    value = s.get(DemoMeta, TOKEN_SECRET_KEY).value
-            _SECRETS[url] = bytes.fromhex(value)
-        return _SECRETS[url]
+def join_token(session_id: int) -> str:
+    """The token of a session's join link: whoever holds it may join that session (and nothing else)."""
+    return sign(JOIN_PURPOSE, {"s": int(session_id)})
+
+
+def session_from_join_token(token: str | None) -> int | None:
+    payload = verify(JOIN_PURPOSE, token)
+    return payload["s"] if payload and isinstance(payload.get("s"), int) else None
 
 
 def participant_token(session_id: int, participant_id: int) -> str:
-    """A participant's personal token (`<id>.<signature>`): the page puts it in that participant's own tab URL
-    so a reload keeps their place; it cannot be forged or moved to another session or participant."""
-    sig = hmac.new(_token_secret(), f"{int(session_id)}:{int(participant_id)}".encode(), hashlib.sha256)
-    return f"{int(participant_id)}.{sig.hexdigest()[:24]}"
+    """A participant's personal token: it signs the session and the participant, so editing it cannot act as
+    another participant or in another session; the page keeps it in that participant's own tab URL."""
+    return sign(PARTICIPANT_PURPOSE, {"s": int(session_id), "p": int(participant_id)})
 
 
-def participant_from_token(session_id: int, token: str) -> JoinedParticipant | None:
-    """The participant a token names, or None when it is malformed, forged or for another session."""
-    m = re.fullmatch(r"(\d{1,12})\.([0-9a-f]{24})", (token or "").strip())
-    if not m or not hmac.compare_digest(participant_token(session_id, int(m.group(1))), m.group(0)):
+def participant_from_token(session_id: int | None, token: str | None) -> JoinedParticipant | None:
+    """The participant a token names (still in its session), or None when it is missing, altered, made for
+    another purpose or for another session than `session_id` (None: whichever session it names)."""
+    payload = verify(PARTICIPANT_PURPOSE, token)
+    if not payload or not isinstance(payload.get("s"), int) or not isinstance(payload.get("p"), int):
         return None
-    return participant(session_id, int(m.group(1)))
+    if session_id is not None and payload["s"] != int(session_id):
+        return None
+    return participant(payload["s"], payload["p"])
+
+
+def participant_actor(p: JoinedParticipant) -> Actor:
+    """Who a participant-link holder is to every service: they take part in their own session, nothing else."""
+    return Actor(f"participant:{p.id}", "viewer", p.display_name, via="participant", workshop_session=p.session_id)
+
+
+def runs_session(actor: Actor, ws: SessionView) -> bool:
+    """Whether `actor` may run the session: its facilitator, a co-facilitator they named, or an admin."""
+    if actor.read_only or actor.workshop_session is not None:
+        return False
+    return actor.name == ws.facilitator or actor.name in ws.co_facilitators or can(actor, "admin")
+
+
+def set_co_facilitators(session_id: int, names: list[str], actor: Actor) -> SessionView:
+    """Name the users who run the session with its facilitator (replacing the list). Only the facilitator (or an
+    admin) names them; each must be a known user."""
+    wanted = sorted({n.strip().lower() for n in names if n and n.strip()})
+    if len(wanted) > CO_FACILITATORS_MAX:
+        raise UserError(f"Name at most {CO_FACILITATORS_MAX} co-facilitators.")
+    with write_session() as s:
+        ws = load_session(s, session_id, lock="update")
+        ensure_facilitator(actor, ws)
+        if actor.name != ws.facilitator and not can(actor, "admin"):
+            raise PermissionDenied(f"Only {ws.facilitator}, who runs “{ws.title}”, names co-facilitators.")
+        ensure_open(ws)
+        known = set(s.scalars(select(User.name).where(User.name.in_(wanted))))
+        unknown = [n for n in wanted if n not in known]
+        if unknown:
+            raise UserError(f"No user is called {', '.join(unknown)}; they appear once they have signed in.")
+        wanted = [n for n in wanted if n != ws.facilitator]
+        before = {"co_facilitators": list(ws.co_facilitators or [])}
+        ws.co_facilitators = wanted
+        record_event(s, actor.name, "workshop.co_facilitators", "workshop_session", ws.id, before,
+                     {"co_facilitators": wanted})
+        return view_of(ws)
 
 
 # --- phases ---------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Waits use Streamlit's own signal (`data-test-script-state` on the app root), nev
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 pytestmark = pytest.mark.browser
 
 
-def _env(home: Path) -> dict[str, str]:
+def browser_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"RM_HOME": str(home), "RM_USER": "browser-admin", "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
@@ -35,11 +36,8 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def served_app(tmp_path_factory):
-    """Base URL of the app served over a small seeded demo world; the server always stops at the end."""
-    home = tmp_path_factory.mktemp("browser-state")
-    env = _env(home)
+def seed_state(home: Path, env: dict[str, str]) -> None:
+    """A migrated, seeded small demo world in `home` with its MO index built."""
     subprocess.run([sys.executable, "-m", "rm_core", "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     seed = subprocess.run([sys.executable, "-m", "rm_core", "demo", "seed", "--scale", "small"], env=env, cwd=ROOT,
@@ -48,11 +46,16 @@ def served_app(tmp_path_factory):
     index = subprocess.run([sys.executable, "-m", "rm_core", "mo", "reindex", "--check"], env=env, cwd=ROOT,
                            capture_output=True, text=True)
     assert index.returncode == 0, index.stderr[-2000:]
+
+
+@contextlib.contextmanager
+def serve(home: Path, env: dict[str, str], *extra_args: str):
+    """Serve app.py on a free loopback port until the block ends; yields the base URL."""
     port = free_port()
     log = open(home / "streamlit.log", "w")
     # serve.py is what `make run` serves with (legacy pages/ handling off, background indexing)
     proc = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                             "--server.headless", "true", "--server.address", "127.0.0.1", *extra_args],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -75,6 +78,35 @@ def served_app(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def served_env(tmp_path_factory) -> dict[str, str]:
+    """The environment (state folder included) of the served demo world, for commands a test runs against it."""
+    home = tmp_path_factory.mktemp("browser-state")
+    env = browser_env(home)
+    seed_state(home, env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def served_app(served_env):
+    """Base URL of the app served over a small seeded demo world; the server always stops at the end."""
+    with serve(Path(served_env["RM_HOME"]), served_env) as base:
+        yield base
+
+
+def rm_command(env: dict[str, str], *args: str) -> str:
+    """Run `python -m rm_core ARGS` against a test's state folder; its standard output."""
+    done = subprocess.run([sys.executable, "-m", "rm_core", *args], env=env, cwd=ROOT, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def share_path(env: dict[str, str], *args: str) -> str:
+    """A fresh share link made with `links create ARGS` by the state's local user: its path after the base URL."""
+    return rm_command(env, "links", "create", "--base-url", "", *args).strip().lstrip("/")  # "?share=…"
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
-"""Roadmap page: the editor's view with its edit controls, and the read-only leadership link."""
+"""Roadmap page: the editor's view with its edit controls and share section, and the signed read-only link."""
 from __future__ import annotations
 
 import pytest
 
+from rm_core import links
 from rm_core import roadmap as rm
 from rm_core.identity import Actor, set_role
 from tests.pages.conftest import app_test
@@ -38,6 +39,16 @@ def run_as(actor: Actor, **params):
     return at.run()
 
 
+def through_a_link(scope_roadmap: dict, **params):
+    """The app (router included) opened with a fresh share link to the roadmap with these filters."""
+    link = links.create_link(EDITOR, links.LinkScope(("roadmap",), scope_roadmap))
+    at = app_test("app.py")
+    at.query_params["share"] = link.token
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
 def texts(at) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [w.value for w in at.warning])
 
@@ -53,12 +64,34 @@ def test_an_editor_sees_every_tab_and_the_edit_controls(seeded):
     assert "**Payout bank-change alerts** · INI-002 · priya" in body
     assert "Payments API slipped a quarter" in body
     assert "Path to green missing" in body
-    assert "[:material/share: Leadership link (read-only)](?view=leadership)" in body
+    assert "share-create" in [b.key for b in at.button]
+
+
+def test_the_old_view_parameter_changes_nothing(seeded):
+    at = run_as(EDITOR, view="leadership")
+    assert not at.exception
+    assert at.tabs[-1].label == "Edit" and "share-create" in [b.key for b in at.button]
+
+
+def test_an_editor_makes_a_link_of_the_current_filters_lists_and_revokes_it(seeded):
+    at = run_as(EDITOR, workstream="Operations", baseline="OP1 approved")
+    at.number_input(key="share-days").set_value(7)
+    at.button(key="share-create").click().run()
+    assert not at.exception
+    [made] = links.list_links(EDITOR)
+    assert made.scope.roadmap == {"workstream": ["Operations"], "baseline": "OP1 approved", "zoom": "all",
+                                  "period": None}
+    assert (made.expires_at - made.created_at).days == 7
+    assert any(links.link_path(made) in c.value for c in at.code)
+    at.button(key=f"share-revoke-{made.id}").click().run()
+    assert links.list_links(EDITOR)[0].status() == "revoked"
+    assert links.link_from_token(made.token) is None
 
 
 def test_the_leadership_link_is_read_only_and_shows_what_slipped_since_the_baseline(seeded):
-    at = run_as(EDITOR, view="leadership", baseline="OP1 approved")  # an editor opening the link reads only
+    at = through_a_link({"baseline": "OP1 approved"})  # the app's local user is an admin: the link decides
     assert not at.exception
+    assert at.session_state["actor"].via == "link" and at.session_state["actor"].read_only
     assert [t.label for t in at.tabs] == ["Timeline", "Now / Next / Later", "Status", "What moved", "Dependencies"]
     labels = {b.label for b in at.button}
     assert not labels & {"Save grid changes", "Add initiative", "Save status", "Save baseline", "Add dependency"}
@@ -67,16 +100,30 @@ def test_the_leadership_link_is_read_only_and_shows_what_slipped_since_the_basel
     moved = at.tabs[3].dataframe[0].value  # the "What moved" tab
     assert list(moved["id"]) == ["INI-002"]
     assert list(moved["change"]) == ["Slipped"] and list(moved["shift"]) == [62]
-    assert "Leadership link" not in texts(at)
+    assert "share-create" not in [b.key for b in at.button]
 
 
-def test_filters_from_the_link_narrow_the_view_and_stay_in_the_url(seeded):
-    at = run_as(VIEWER, view="leadership", workstream="Operations", zoom="quarter", period="2026-Q3")
+def test_the_links_filters_hold_whatever_the_url_asks(seeded):
+    at = through_a_link({"workstream": ["Operations"], "zoom": "quarter", "period": "2026-Q3"},
+                        workstream="Detection")  # widening by the URL is ignored
+    assert not at.exception
+    assert not at.multiselect  # nothing to widen the view with
+    assert next(m.value for m in at.metric if m.label == "Initiatives") == "1"
+    assert "Seller identity graph" not in texts(at) and "SOP parity with BRP" in texts(at)
+
+
+def test_a_link_to_a_workstream_that_no_longer_exists_shows_nothing_rather_than_everything(seeded):
+    at = through_a_link({"workstream": ["Gone"]})
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "Initiatives") == "0"
+
+
+def test_filters_in_the_url_narrow_the_editors_view_and_stay_in_the_url(seeded):
+    at = run_as(VIEWER, workstream="Operations", zoom="quarter", period="2026-Q3")
     assert not at.exception
     assert at.multiselect(key="rm_workstreams").value == ["Operations"]
     assert at.selectbox(key="rm_quarter").value == "2026-Q3"
     assert next(m.value for m in at.metric if m.label == "Initiatives") == "1"
-    assert at.query_params["workstream"] in ("Operations", ["Operations"])
     at.multiselect(key="rm_workstreams").select("Detection").run()
     assert sorted(at.query_params["workstream"]) == ["Detection", "Operations"]
 
@@ -158,7 +205,7 @@ def test_a_crafted_baseline_name_shows_escaped_on_the_leadership_link(seeded):
     from rm_core.text import md_escape
 
     rm.save_baseline(EDITOR, EVIL)
-    at = run_as(VIEWER, view="leadership", baseline=EVIL)
+    at = through_a_link({"baseline": EVIL})
     assert not at.exception
     escaped = md_escape(EVIL)
     assert f"Slipped since {escaped}" in [m.label for m in at.metric]

@@ -20,6 +20,18 @@ def page_as(actor: Actor | None = None, **params):
     return at.run()
 
 
+def as_participant(joined: wk.JoinedParticipant, **params):
+    """The page as app.py runs it for a participant link: the participant actor and their signed token."""
+    return page_as(wk.participant_actor(joined), p=wk.participant_token(joined.session_id, joined.id), **params)
+
+
+def through_the_app(**params):
+    at = app_test("app.py")
+    for k, v in params.items():
+        at.query_params[k] = str(v)
+    return at.run()
+
+
 def texts(at) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
                      + [s.value for s in at.success] + [i.value for i in at.info])
@@ -48,20 +60,24 @@ def test_a_facilitator_creates_a_session_and_lands_on_its_board(state):
 
 def test_a_participant_joins_from_the_link_adds_an_idea_and_keeps_their_place(state):
     ws = wk.create_session(FRAN, "Board", "op1_ideation")
-    at = page_as(Actor("vic", "viewer"), session=ws.id)
+    at = through_the_app(join=wk.join_token(ws.id))
+    assert not at.exception
     assert "Join “Board”" in [s.value for s in at.subheader]
+    assert at.text_input(key="join-name").value == ""  # not the server user's name (#15)
     at.text_input(key="join-name").input("Pat")
     at.button(key="FormSubmitter:join-session-Join the session").click().run()
     assert not at.exception
     token = at.query_params["p"]
+    assert "join" not in at.query_params
     assert wk.participant_from_token(ws.id, token).display_name == "Pat"
+    assert at.session_state["actor"].via == "participant" and at.session_state["actor"].workshop_session == ws.id
     at.text_area(key="idea-0").input("Graph <b>linked</b> accounts")
     at.button(key="FormSubmitter:add-0-Add idea").click().run()
     assert not at.exception
     assert [t.text for t in wk.tally(ws.id)] == ["Graph <b>linked</b> accounts"]
     assert "Graph \\<b\\>linked\\</b\\> accounts" in texts(at)
     # A reload (a fresh script session) with the token in the URL keeps Pat's place: no join form.
-    again = page_as(Actor("vic", "viewer"), session=ws.id, p=token)
+    again = through_the_app(p=token)
     assert not again.subheader or "Join" not in again.subheader[0].value
     assert at.button(key=f"withdraw-{wk.tally(ws.id)[0].idea_id}")
 
@@ -99,7 +115,7 @@ def test_a_participant_votes_and_sees_votes_left(state):
     idea = wk.add_idea(ws.id, pat.id, "Device graph", ws.prompts[0])
     wk.set_phase(ws.id, "group", FRAN)
     wk.set_phase(ws.id, "vote", FRAN)
-    at = page_as(Actor("vic", "viewer"), session=ws.id, p=wk.participant_token(ws.id, pat.id))
+    at = as_participant(pat)
     assert at.metric[0].value == "2"
     at.pills(key="pick-0").set_value(idea).run()
     assert not at.exception
@@ -191,7 +207,7 @@ def test_the_timer_and_the_lock_show_on_everyones_board(state):
     at.button(key="timer-start").click().run()
     at.button(key="lock").click().run()
     assert not at.exception
-    other = page_as(Actor("vic", "viewer"), session=ws.id, p=wk.participant_token(ws.id, pat.id))
+    other = as_participant(pat)
     assert any("⏱ 4:5" in m.value or "⏱ 5:00" in m.value for m in other.markdown)
     assert "locked the board" in other.warning[0].value
     assert not other.text_area  # no idea boxes while locked
@@ -212,3 +228,38 @@ def test_a_crafted_session_title_shows_escaped_to_participants_and_the_facilitat
     assert not host.exception
     assert [t.value for t in host.title] == [escaped]
     assert "[x](https://evil.example)" not in texts(host) + texts(at)
+
+
+def test_a_participant_link_never_reaches_facilitator_controls_or_another_session(state):
+    ws = wk.create_session(FRAN, "Board", "op1_ideation")
+    other = wk.create_session(FRAN, "Other board", "op1_ideation")
+    pat = wk.join(ws.id, "Pat")
+    at = as_participant(pat, session=other.id, host=1)  # the URL edited to ask for controls elsewhere
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Board"]
+    assert not [b for b in at.button if b.key in ("phase-next", "lock", "close-confirm", "timer-start")]
+    assert "Open facilitator controls" not in [b.label for b in at.button]
+    assert "← All sessions" not in [b.label for b in at.button]
+
+
+def test_an_altered_participant_token_opens_nothing_even_for_the_local_admin(state):
+    ws = wk.create_session(FRAN, "Board", "op1_ideation")
+    token = wk.participant_token(ws.id, wk.join(ws.id, "Pat").id)
+    at = through_the_app(p=token[:-3] + ("xyz" if token[-3:] != "xyz" else "abc"))
+    assert not at.exception
+    assert any("does not open anything" in e.value for e in at.error)
+    assert not at.text_area and not at.text_input  # no board, no join form
+
+
+def test_a_co_facilitator_the_facilitator_names_runs_the_session(state):
+    from rm_core.identity import resolve_actor
+
+    ws = wk.create_session(FRAN, "Board", "op1_ideation")
+    resolve_actor("tester")  # the installation's first user (admin)
+    cory = resolve_actor("cory")  # a viewer by role: the session's rights come from being named
+    at = page_as(cory, session=ws.id, host=1)
+    assert "phase-next" not in [b.key for b in at.button]
+    wk.set_co_facilitators(ws.id, ["cory"], FRAN)
+    at = page_as(cory, session=ws.id, host=1)
+    at.button(key="phase-next").click().run()
+    assert not at.exception and wk.get_session(ws.id).phase == "group"
