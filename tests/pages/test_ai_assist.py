@@ -23,17 +23,25 @@ def fake_model(monkeypatch):
 
 
 def _draft(at, notes=NOTES):
-    at.text_area(key="notes").input(notes).run()
+    # the notes box is a form: the notes are checked first ("Is this a known MO?"), then drafted from
+    at.text_area(key="notes").input(notes)
+    next(b for b in at.button if b.label == "Check").click().run()
     at.button(key="draft-btn").click().run()
     assert not at.exception
     return at
 
 
+def _draft_field(at, label):
+    """The draft editor's widget: the only one of its label that the draft filled (the other MO forms are empty)."""
+    return next(w for w in [*at.selectbox, *at.text_input] if w.label == label and w.value)
+
+
 def test_without_a_model_the_draft_is_offline_and_saving_it_creates_an_ai_assist_mo(seeded):
     at = _draft(app_test(PAGE).run())
     assert any("nearest-MO vote" in c.value for c in at.caption)
-    assert at.selectbox[0].value == "payment and gift-card fraud"  # the family of the nearest MO
-    next(b for b in at.button if b.label == "Create MO").click().run()  # the draft form's (New MO's comes later)
+    assert _draft_field(at, "Abuse family").value == "payment and gift-card fraud"  # the family of the nearest MO
+    # the draft form's: "Start a new MO from these notes" comes before it, New MO's after
+    [b for b in at.button if b.label == "Create MO"][1].click().run()
     assert not at.exception
     with read_session() as s:
         mo = s.get(MO, "MO-0004")
@@ -49,7 +57,7 @@ def test_with_a_model_the_draft_says_which_model_wrote_it(seeded, fake_model):
         "signals": ["late payout bank change"], "mediums": ["bank account"], "marketplaces": ["US"], "evidence": {}}))
     at = _draft(app_test(PAGE).run())
     assert any("FakeListChatModel" in c.value for c in at.caption)
-    title = next(t for t in at.text_input if t.label == "Title")
+    title = _draft_field(at, "Title")
     assert title.value == "Gift card cash-out <script>x</script>"  # a widget value: text, never HTML
 
 
@@ -65,7 +73,7 @@ def test_notes_sent_from_the_emerging_patterns_tab_are_what_gets_drafted(seeded)
     at.session_state["mo_draft_notes"] = "Reviews posted by a ring of buyer accounts five-star in launch week."
     at.run()
     at.button(key="draft-btn").click().run()
-    assert at.selectbox[0].value == "review manipulation"
+    assert _draft_field(at, "Abuse family").value == "review manipulation"
 
 
 def test_ask_without_a_model_lists_passages_citing_their_mos(seeded):
