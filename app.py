@@ -33,12 +33,13 @@ def _prepared(database_url: str, home: str) -> list[str]:
     from rm_core.mos.repository import sync_index
 
     warnings = prepare_state(get_settings())
-    # Queued index writes (after seeding, an import, or a crash mid-save) are finished here; ids found in only
-    # one of database and index mean real drift, which is repaired and reported.
+    # Queued index writes (after seeding, an import, or a crash mid-save) are finished here; MOs whose indexed
+    # passages are missing, incomplete or not the database's content mean real drift, repaired and reported.
     report = sync_index(mo_engine())
-    if report.missing_indexed or report.orphans_removed:
+    if report.repaired:
         warnings.append(f"The MO search index had drifted from the database and was repaired: "
-                        f"{report.missing_indexed} MOs indexed, {report.orphans_removed} removed.")
+                        f"{report.missing_indexed} MOs indexed, {report.stale_reindexed} re-indexed, "
+                        f"{report.orphans_removed} removed.")
     return warnings
 
 
