@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
+import altair as alt
 import streamlit as st
 
 from pages._ai import method_caption
@@ -17,6 +18,8 @@ from rm_core.ai.usage import log_unassisted_mo
 from rm_core.store.models import utcnow
 from rm_core.identity import can
 from rm_core.errors import UserError
+from rm_core.mos.case_notes import import_case_notes
+from rm_core.mos.emerging import default_since, emerging_patterns, notes_version
 from rm_core.mos.history import restore_version, version_changes
 from rm_core.mos.interim import keyword_search
 from rm_core.mos.repository import (ABUSE_FAMILIES, IMPORT_COLUMNS, SEVERITIES, SITES, STAGES, STATUSES, count_mos,
@@ -69,6 +72,30 @@ def duplicate_pairs(generation: str, threshold: float) -> tuple[int, list]:
     with every write to it. Only the shown pairs are cached (a copy is unpickled on every rerun)."""
     pairs = mo_engine().duplicates(threshold)
     return len(pairs), pairs[:MAX_PAIRS_SHOWN]
+
+
+@st.cache_resource
+def _emerging_results() -> dict:
+    return {}
+
+
+def emerging(since: dt.date):
+    """Emerging patterns for the notes since `since`, shared by every session and kept while what they depend on
+    is unchanged: the MO index's generation (every write changes it) and the notes read. Computed with a progress
+    bar (st.cache_data cannot update a bar from inside the cached call)."""
+    key = (since, engine.current_generation(), notes_version(dt.datetime.combine(since, dt.time())))
+    results = _emerging_results()
+    if key not in results:
+        bar = st.progress(0.0, text="Reading notes…")
+        report = run_action(emerging_patterns, engine, since,
+                            progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
+        bar.empty()
+        if report is None:
+            return None
+        while len(results) >= 8:
+            results.pop(next(iter(results)))
+        results[key] = report
+    return results[key]
 
 
 def _chips(meta: dict) -> str:
@@ -178,10 +205,10 @@ def _shown(value) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def mo_form(key: str, mo=None, prefill: str = "") -> None:
+def mo_form(key: str, mo=None, prefill: str = "", prefill_title: str = "") -> None:
     """Create (mo is None) or edit form; the service validates every field and says which one is wrong."""
     with st.form(key):
-        title = st.text_input("Title", value=mo.title if mo else "", max_chars=300)
+        title = st.text_input("Title", value=mo.title if mo else prefill_title, max_chars=300)
         summary = st.text_area("Summary", value=mo.summary if mo else prefill[:500], height=80)
         narrative = st.text_area("Narrative", value=mo.narrative if mo else prefill, height=200)
         c1, c2, c3, c4 = st.columns(4)
@@ -271,8 +298,8 @@ if params.get("mo"):
     show_detail(params["mo"])
     st.stop()
 
-search_tab, match_tab, ask_tab, dup_tab, cov_tab, import_tab, new_tab = st.tabs(
-    ["Search", "Is this a known MO?", "Ask", "Duplicates", "Coverage", "Import", "New MO"])
+search_tab, match_tab, ask_tab, dup_tab, cov_tab, import_tab, new_tab, emerging_tab = st.tabs(
+    ["Search", "Is this a known MO?", "Ask", "Duplicates", "Coverage", "Import", "New MO", "Emerging patterns"])
 
 FILTERS = {"abuse_family": ("Abuse type", ABUSE_FAMILIES), "stage": ("Stage", STAGES),
            "marketplaces": ("Marketplace", ("US", "UK", "DE", "FR", "IT", "ES", "IN", "JP", "CA", "MX", "BR", "AU")),
@@ -485,3 +512,72 @@ with new_tab:
         mo_form("new-mo")
     else:
         empty_state(f"You are signed in as {actor.role}; creating MOs needs the editor role.")
+
+def draft_from_cluster(cluster) -> None:
+    """Hand a cluster's example notes to MO drafting (`mo_draft_notes`) and open the new-MO form prefilled."""
+    st.session_state["mo_draft_notes"] = cluster.draft_notes
+    st.session_state["emerging_draft"] = cluster.rank
+
+
+def week_chart(cluster) -> alt.Chart:
+    data = [{"week": w.week_start.isoformat(), "notes": w.notes} for w in cluster.weeks]
+    return alt.Chart(alt.Data(values=data)).mark_bar().encode(
+        x=alt.X("week:T", title="Week starting", timeUnit="yearmonthdate"),
+        y=alt.Y("notes:Q", title="Notes", axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip("week:T", title="Week starting", format="%Y-%m-%d"), alt.Tooltip("notes:Q")],
+    ).properties(height=140)
+
+
+with emerging_tab:
+    st.caption("Recent case notes and requests linked to no MO, grouped by what they describe. Clusters that grow "
+               "and sit far from every known MO come first: candidates for a new MO.")
+    notes_since = st.date_input("Notes since", value=default_since(), key="emerging-since")
+    report = None
+    if st.toggle("Find emerging patterns", key="emerging-on"):
+        report = emerging(notes_since)
+    else:
+        st.caption("Embeds and clusters every note since that day and compares each cluster with the MOs: turn on "
+                   "to see the clusters.")
+    verdict_words = {"known": "close to a known MO", "related": "related to known MOs", "new": "likely a new MO"}
+    if report is not None and report.notes == 0:
+        empty_state(f"No case notes or unlinked requests since {notes_since:%d %b %Y}. Import a case file below "
+                    "(columns `case_id`, `opened_at`, `text`, optional `marketplace` and `site`; "
+                    "`data/sample_case_notes.csv` is an example), pick an earlier date, or seed the demo world with "
+                    "`python -m rm_core demo seed`.")
+    elif report is not None and not report.clusters:
+        empty_state(f"{report.notes:,} notes since {notes_since:%d %b %Y}, but no group of at least 5 alike: "
+                    "nothing is emerging yet. Pick an earlier date, or import more case notes below.")
+    elif report is not None:
+        st.caption(f"{report.notes:,} notes since {notes_since:%d %b %Y} · {len(report.clusters)} clusters shown · "
+                   f"{report.unclustered:,} notes in no cluster")
+        for cluster in report.clusters:
+            with st.container(border=True):
+                st.markdown(f"**{cluster.rank}. {md_escape(cluster.label)}**  \n{cluster.size} notes · growth "
+                            f"{cluster.growth:+.2f} · distance from the nearest MO {cluster.distance:.2f} · "
+                            f"{verdict_words.get(cluster.verdict, 'no MOs to compare with')}")
+                chart, side = st.columns([3, 2])
+                chart.altair_chart(week_chart(cluster), width="stretch")
+                with side:
+                    st.markdown("**Nearest MOs**")
+                    for m in cluster.nearest:
+                        st.button(f"{md_escape(m.mo_id)} · {md_escape(m.title)} ({m.score:.2f})",
+                                  key=f"em-{cluster.rank}-{m.mo_id}", on_click=_open, args=(m.mo_id,))
+                st.markdown("**Example notes**\n" + "\n".join(
+                    f"- **{md_escape(n.ref)}** ({n.opened_at:%d %b}) {md_escape(n.text)}" for n in cluster.examples))
+                if can(actor, "mo.edit"):
+                    st.button("Draft an MO from this cluster", key=f"em-draft-{cluster.rank}",
+                              icon=":material/edit_note:", on_click=draft_from_cluster, args=(cluster,))
+                    if st.session_state.get("emerging_draft") == cluster.rank:
+                        st.info("The example notes are ready to draft from: complete the new MO below.")
+                        mo_form(f"em-form-{cluster.rank}", prefill=st.session_state["mo_draft_notes"],
+                                prefill_title=cluster.draft_title)
+    with st.expander("Import case notes", icon=":material/upload_file:"):
+        st.markdown("One row per investigation case: `case_id`, `opened_at` (a date, or date and time), `text`; "
+                    "optional `marketplace` and `site`. A file with any invalid row imports nothing; a case imported "
+                    "again is updated when its note changed.")
+        notes_file = st.file_uploader("Case file", type=["csv", "jsonl", "ndjson"], key="case-file")
+        if notes_file is not None and st.button("Import case notes", disabled=not can(actor, "mo.edit")):
+            done = run_action(import_case_notes, actor, notes_file.getvalue(), notes_file.name)
+            if done is not None:
+                st.success(f"{md_escape(done.file)}: {done.created} case notes created, {done.updated} updated, "
+                           f"{done.unchanged} unchanged.")

@@ -155,9 +155,10 @@ def _run(settings: Settings, engine: Any | None, state: _Indexing) -> None:
             _apply_to_index(engine, pending[start:start + BATCH])
             state.set("indexing", min(start + BATCH, len(pending)), len(pending))
         report = sync_index(engine)  # nothing queued any more: this only finds and repairs real drift
-        if report.missing_indexed or report.orphans_removed:
+        if report.repaired:
             state.warnings.append(f"The MO search index had drifted from the database and was repaired: "
-                                  f"{report.missing_indexed} MOs indexed, {report.orphans_removed} removed.")
+                                  f"{report.missing_indexed} MOs indexed, {report.stale_reindexed} re-indexed, "
+                                  f"{report.orphans_removed} removed.")
         engine.keyword  # load (or build) the keyword side now rather than in the first search
         state.set("ready", report.index, report.database)
         log.info("MO index ready: %s MOs (%d embedded) in %.1f s", report.index, len(pending),

@@ -24,7 +24,8 @@ from rm_core.identity import Actor, require
 from rm_core.rules.logs import hit_log_reference, stored_hit_log_path
 from rm_core.settings import Settings, get_settings
 from rm_core.store.db import get_engine, read_session, write_session
-from rm_core.store.models import (MO, SOP, AIUsage, AuditEvent, Baseline, DemoMeta, Dependency, Gap, GapEvidence, HitLog, Idea,
+from rm_core.store.models import (MO, SOP, AIUsage, AuditEvent, Baseline, CaseNote, DemoMeta, Dependency, Gap,
+                                  GapEvidence, HitLog, Idea,
                                   IndexOutbox, Initiative, Milestone, MOVersion, Participant, PathToGreen, Request,
                                   Rule, RuleEvent, RuleMO, Score, SOPRollout, StatusChange, Theme, Vote,
                                   WorkshopSession)
@@ -54,9 +55,10 @@ SCALES: dict[str, Scale] = {
 
 # Tables whose rows mean "this workbench already holds data" (users and audit events do not count).
 _CONTENT = {"MOs": MO, "rules": Rule, "requests": Request, "gaps": Gap, "SOPs": SOP, "initiatives": Initiative,
-            "workshop sessions": WorkshopSession, "hit logs": HitLog}
+            "workshop sessions": WorkshopSession, "hit logs": HitLog, "case notes": CaseNote}
 # Child tables first, so deleting a previous demo world never trips a foreign key.
-_DEMO_TABLES = (GapEvidence, Request, Gap, PathToGreen, Milestone, Dependency, Baseline, Initiative, Score, Vote,
+_DEMO_TABLES = (CaseNote, GapEvidence, Request, Gap, PathToGreen, Milestone, Dependency, Baseline, Initiative, Score,
+                Vote,
                 Idea, Theme, Participant, WorkshopSession, SOPRollout, SOP, HitLog, RuleEvent, RuleMO, Rule,
                 MOVersion, IndexOutbox, AIUsage, MO)
 
@@ -213,7 +215,7 @@ def _bulk_ids(session: Session, model, rows: list[dict]) -> list[int]:
 
 def _insert(session: Session, world: dict, settings: Settings, scale: str, seed: int, anchor: dt.date,
             path: Path) -> dict[str, int]:
-    from rm_core.demo import roadmap, trackers, workshop
+    from rm_core.demo import case_notes, roadmap, trackers, workshop
 
     size: Scale = world["size"]
     counts: dict[str, int] = {}
@@ -226,6 +228,7 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     counts["index_outbox"] = _bulk(session, IndexOutbox, [dict(mo_id=m.row["id"], op="upsert", queued_at=now)
                                                           for m in mos])
+    counts["case_notes"] = _bulk(session, CaseNote, [n.row for n in case_notes.build_case_notes(seed, anchor, mos)])
     counts["rules"] = _bulk(session, Rule, [r.row for r in world["rules"]])
     counts["rule_mos"] = _bulk(session, RuleMO, world["rule_mos"])
     counts["rule_events"] = _bulk(session, RuleEvent, world["rule_events"])

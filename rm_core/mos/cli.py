@@ -1,4 +1,4 @@
-"""`mo` commands: import, search, match, reindex — the same services the MO page uses."""
+"""`mo` commands: import, search, match, emerging, import-notes, reindex — the same services the MO page uses."""
 from __future__ import annotations
 
 import argparse
@@ -34,9 +34,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     ma.add_argument("--format", choices=("json", "text"), default="text")
     ma.set_defaults(func=_match)
 
+    em = msub.add_parser("emerging", help="clusters of recent case notes and requests linked to no MO, "
+                                          "ranked by growth and by distance from every known MO")
+    em.add_argument("--since", type=_date, help="first day to read notes from (YYYY-MM-DD; default: 12 weeks "
+                                                "before the newest note)")
+    em.add_argument("--limit", type=int, default=10, help="clusters to list (default 10)")
+    em.add_argument("--format", choices=("json", "text"), default="text")
+    em.set_defaults(func=_emerging)
+
+    notes = msub.add_parser("import-notes", help="import investigation case notes from CSV or JSONL "
+                                                 "(case_id, opened_at, text, optional marketplace, site; "
+                                                 "all rows or none)")
+    notes.add_argument("path", type=Path)
+    notes.set_defaults(func=_import_notes)
+
     ri = msub.add_parser("reindex", help="rebuild the search index from the database")
-    ri.add_argument("--check", action="store_true", help="only compare counts and repair drift")
+    ri.add_argument("--check", action="store_true", help="compare every MO's indexed passages (content hash, "
+                                                         "chunk count) with the database and repair what differs")
     ri.set_defaults(func=_reindex)
+
+
+def _date(value: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-09-01") from None
 
 
 def _engine():
@@ -147,9 +171,43 @@ def _reindex(args) -> int:
         require(cli_actor(), "mo.edit")
     engine = _engine()
     if args.check:
-        report = sync_index(engine)
-        print(f"database {report.database:,} MOs, index {report.index:,}; replayed {report.replayed}, "
-              f"indexed {report.missing_indexed} missing, removed {report.orphans_removed} orphans")
+        print(sync_index(engine).describe())
         return 0
     print(f"reindexed {reindex(engine, progress=_progress):,} MOs")
+    return 0
+
+
+def _emerging(args) -> int:
+    from rm_core.errors import UserError
+    from rm_core.mos.emerging import emerging_patterns
+
+    if args.limit < 1:
+        raise UserError("--limit must be at least 1.")
+    engine = _engine()
+    _replay(engine)
+    report = emerging_patterns(engine, args.since, limit=args.limit)
+    if args.format == "json":
+        print(json.dumps(report.public(), ensure_ascii=False))
+        return 0
+    print(f"{report.notes:,} notes since {report.since.date()}, {report.unclustered:,} in no cluster")
+    for c in report.clusters:
+        weekly = " ".join(str(w.notes) for w in c.weeks)
+        nearest = ", ".join(f"{m.mo_id} {m.score:.2f}" for m in c.nearest) or "none"
+        print(f"{c.rank:>2}. {c.label}  ({c.size} notes, growth {c.growth:+.2f}, distance {c.distance:.2f}, "
+              f"verdict {c.verdict or 'n/a'})\n    per week: {weekly}\n    nearest MOs: {nearest}")
+        for note in c.examples[:2]:
+            print(f"    - {note.ref}: {note.text[:160]}")
+    return 0
+
+
+def _import_notes(args) -> int:
+    from rm_core.cli import cli_actor
+    from rm_core.errors import UserError
+    from rm_core.mos.case_notes import import_case_notes
+
+    if not args.path.is_file():
+        raise UserError(f"{args.path}: no such file.")
+    report = import_case_notes(cli_actor(), args.path.read_bytes(), args.path.name)
+    print(f"{report.file}: {report.created} case notes created, {report.updated} updated, "
+          f"{report.unchanged} unchanged")
     return 0

@@ -10,11 +10,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from rm_core.mos.index import COLLECTION, MOIndex, Drift, open_client, reconcile
+from rm_core.mos.index import COLLECTION, INTERNAL_KEYS, Drift, MOIndex, content_hash, open_client, reconcile
 from rm_core.mos.keyword import KeywordIndex, tokenize
 from rm_core.mos.records import MODoc
 from rm_core.mos.search import (ID_TOKEN, Evidence, SearchHit, SearchResults, check_where, chroma_where, fuse,
@@ -320,20 +321,27 @@ class MOSearchEngine:
     def count(self) -> int:
         return len(self.ids())
 
-    def drift(self, database_ids: Iterable[str]) -> Drift:
-        return reconcile(database_ids, self.ids())
+    def drift(self, database: Iterable[str] | Mapping[str, str | MODoc]) -> Drift:
+        """What differs between the database and the index. Given {mo_id: content hash or MODoc}, every MO's
+        indexed content is compared (hash and complete chunks); given ids only, presence."""
+        if isinstance(database, Mapping):
+            expected = {m: v if isinstance(v, str) else content_hash(v) for m, v in database.items()}
+            return reconcile(expected, self.vectors.content_hashes())
+        return reconcile(database, self.ids())
 
-    def repair(self, database_ids: Iterable[str], load: Callable[[list[str]], Iterable[MODoc]]) -> Drift:
-        """Make the index match the database: index what is missing (`load(ids)` gives their docs), delete
-        orphans. Returns the drift that was found (after repair the index is in sync)."""
-        found = self.drift(database_ids)
+    def repair(self, database: Iterable[str] | Mapping[str, str | MODoc],
+               load: Callable[[list[str]], Iterable[MODoc]]) -> Drift:
+        """Make the index match the database: index what is missing or stale (`load(ids)` gives their docs; a
+        stale MO's chunks are deleted first), delete orphans. Returns the drift that was found."""
+        found = self.drift(database)
+        redo = found.missing_from_index + found.stale_in_index
 
         def write() -> None:
-            self.vectors.delete_many(found.orphaned_in_index)
-            if found.missing_from_index:
-                self.vectors.add(list(load(found.missing_from_index)))
+            self.vectors.delete_many(found.orphaned_in_index + found.stale_in_index)
+            if redo:
+                self.vectors.add(list(load(redo)))
 
-        self._write(found.orphaned_in_index + found.missing_from_index, write)
+        self._write(found.orphaned_in_index + redo, write)
         return found
 
     # -- reading ---------------------------------------------------------------------------------------------
@@ -451,7 +459,7 @@ class MOSearchEngine:
         for mo_id, score in ranked:
             entry = chunks[mo_id]
             passage = entry["passages"].get(chosen[mo_id], fetched.get(chosen[mo_id], ""))
-            meta = {k: v for k, v in entry["metadata"].items() if k not in ("mo_id", "position", "title")}
+            meta = {k: v for k, v in entry["metadata"].items() if k not in INTERNAL_KEYS}
             hits.append(SearchHit(mo_id, entry["metadata"].get("title", ""), score, snippet(passage, query),
                                   round(evidence[mo_id].dense, 6), round(evidence[mo_id].keyword, 6), meta))
         return hits
@@ -471,8 +479,7 @@ class MOSearchEngine:
                     best[hit.mo_id] = (hit.similarity, hit)
         ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:k]
         return [SearchHit(m, h.metadata.get("title", ""), round(max(s, 0.0), 6), snippet(h.passage, ""),
-                          round(s, 6), 0.0, {kk: v for kk, v in h.metadata.items()
-                                             if kk not in ("mo_id", "position", "title")})
+                          round(s, 6), 0.0, {kk: v for kk, v in h.metadata.items() if kk not in INTERNAL_KEYS})
                 for m, (s, h) in ranked]
 
     def mo_vectors(self) -> tuple[list[str], dict[str, str], np.ndarray]:

@@ -1,14 +1,17 @@
 """The MO vector index: one Chroma collection of MO chunks with the metadata searches filter on."""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from rm_core.mos.chunking import Chunk, chunk_mo
+from rm_core.mos.chunking import CHUNK_CHARS, OVERLAP_CHARS, Chunk, chunk_mo
 from rm_core.mos.embeddings import encode
 from rm_core.mos.records import MODoc, index_metadata
 
@@ -46,8 +49,34 @@ def open_client(settings: Any) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def chunk_metadata(chunk: Chunk, filters: dict[str, Any]) -> dict[str, Any]:
-    return {"mo_id": chunk.mo_id, "position": chunk.position, "title": chunk.title, **filters}
+# Metadata the index keeps for itself on every chunk; never shown to users or exported with a hit.
+INTERNAL_KEYS = frozenset({"mo_id", "position", "title", "content_hash", "chunks"})
+# Bumped when what a chunk holds changes shape, so every entry written under the old shape reads as stale.
+CONTENT_FORMAT = 1
+
+
+def content_hash(doc: MODoc) -> str:
+    """A fingerprint of everything the index derives from an MO (title, text, filter metadata, chunking), so the
+    database and the index can be compared MO by MO without re-embedding anything."""
+    payload = json.dumps([CONTENT_FORMAT, CHUNK_CHARS, OVERLAP_CHARS, doc.mo_id, doc.title.strip(), doc.text,
+                          index_metadata(doc)], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+
+
+def chunk_metadata(chunk: Chunk, filters: dict[str, Any], digest: str = "", chunks: int = 0) -> dict[str, Any]:
+    """A chunk's metadata: the filters, plus the MO's content hash and chunk count (every chunk carries both, so
+    an MO whose write was cut short shows a chunk missing or a hash that differs from the database's)."""
+    meta = {"mo_id": chunk.mo_id, "position": chunk.position, "title": chunk.title, **filters}
+    if digest:
+        meta.update(content_hash=digest, chunks=chunks)
+    return meta
+
+
+def doc_chunks(doc: MODoc) -> tuple[list[Chunk], list[dict[str, Any]]]:
+    """The MO's chunks and their metadata as the index stores them."""
+    filters, digest = index_metadata(doc), content_hash(doc)
+    chunks = chunk_mo(doc)
+    return chunks, [chunk_metadata(c, filters, digest, len(chunks)) for c in chunks]
 
 
 @dataclass(frozen=True)
@@ -56,23 +85,32 @@ class Drift:
 
     missing_from_index: list[str]   # MOs in the database the index does not have: index them
     orphaned_in_index: list[str]    # MOs in the index the database does not have: delete them
+    # MOs in both whose indexed content is not the database's (a chunk missing, another hash): index them again
+    stale_in_index: list[str] = field(default_factory=list)
 
     @property
     def in_sync(self) -> bool:
-        return not self.missing_from_index and not self.orphaned_in_index
+        return not self.missing_from_index and not self.orphaned_in_index and not self.stale_in_index
 
     def describe(self) -> str:
         if self.in_sync:
             return "MO index is in sync with the database"
         return (f"MO index drifted from the database: {len(self.missing_from_index)} MO(s) missing from the index, "
+                f"{len(self.stale_in_index)} with passages missing or out of date, "
                 f"{len(self.orphaned_in_index)} in the index but not in the database "
                 "(run `python -m rm_core mo reindex`, or let start-up repair it)")
 
 
-def reconcile(database_ids: Iterable[str], index_ids: Iterable[str]) -> Drift:
-    """Which ids to (re)index and which to delete so the index matches the database."""
-    db, ix = set(database_ids), set(index_ids)
-    return Drift(sorted(db - ix), sorted(ix - db))
+def reconcile(database: Iterable[str] | Mapping[str, str], index: Iterable[str] | Mapping[str, str | None]) -> Drift:
+    """Which MOs to (re)index and which to delete so the index matches the database.
+
+    Given ids only, presence is compared; given {mo_id: content hash} on both sides (the index side's hash is None
+    when the MO's chunks are incomplete or disagree), an MO present on both sides with another hash is stale."""
+    db, ix = set(database), set(index)
+    stale: list[str] = []
+    if isinstance(database, Mapping) and isinstance(index, Mapping):
+        stale = sorted(m for m in db & ix if index[m] is None or index[m] != database[m])
+    return Drift(sorted(db - ix), sorted(ix - db), stale)
 
 
 class MOIndex:
@@ -112,10 +150,9 @@ class MOIndex:
         chunks: list[Chunk] = []
         metas: list[dict[str, Any]] = []
         for doc in docs:
-            filters = index_metadata(doc)
-            for chunk in chunk_mo(doc):
-                chunks.append(chunk)
-                metas.append(chunk_metadata(chunk, filters))
+            doc_parts, doc_metas = doc_chunks(doc)
+            chunks += doc_parts
+            metas += doc_metas
         order = sorted(range(len(chunks)), key=lambda i: -len(chunks[i].embed_text))
         self.bump_generation()  # before and after: a crash in between still leaves a changed token
         for start in range(0, len(order), ENCODE_BATCH):
@@ -148,14 +185,12 @@ class MOIndex:
 
     def upsert(self, doc: MODoc) -> None:
         """Replace one MO's chunks. Embeds first, so a model failure leaves the old entry in place."""
-        filters = index_metadata(doc)
-        chunks = chunk_mo(doc)
+        chunks, metas = doc_chunks(doc)
         vectors = encode(self.embeddings, [c.embed_text for c in chunks])
         old = set(self.chunk_ids_of(doc.mo_id))
         self.bump_generation()
         self.collection.upsert(ids=[c.chunk_id for c in chunks], embeddings=vectors,
-                               documents=[c.passage for c in chunks],
-                               metadatas=[chunk_metadata(c, filters) for c in chunks])
+                               documents=[c.passage for c in chunks], metadatas=metas)
         stale = sorted(old - {c.chunk_id for c in chunks})
         if stale:
             self.collection.delete(ids=stale)
@@ -230,6 +265,25 @@ class MOIndex:
         out: set[str] = set()
         for batch in self.iter_chunks(include=["metadatas"], where={"position": 0}):
             out.update(m["mo_id"] for m in batch["metadatas"])
+        return out
+
+    def content_hashes(self) -> dict[str, str | None]:
+        """{mo_id: content hash} of every MO in the index, read from every chunk's metadata: None when the MO's
+        chunks are not exactly positions 0..n-1 of one write (a chunk missing, one left from another version, or
+        written before chunks carried a hash)."""
+        seen: dict[str, tuple[set, set, set]] = {}
+        for page in self.iter_chunks(include=["metadatas"]):
+            for meta in page["metadatas"]:
+                hashes, counts, positions = seen.setdefault(meta["mo_id"], (set(), set(), set()))
+                hashes.add(meta.get("content_hash"))
+                counts.add(meta.get("chunks"))
+                positions.add(meta.get("position"))
+        out: dict[str, str | None] = {}
+        for mo_id, (hashes, counts, positions) in seen.items():
+            count = next(iter(counts)) if len(counts) == 1 else None
+            whole = (len(hashes) == 1 and None not in hashes and isinstance(count, int)
+                     and positions == set(range(count)))
+            out[mo_id] = next(iter(hashes)) if whole else None
         return out
 
     def iter_chunks(self, include: list[str], where: dict[str, Any] | None = None,

@@ -2,8 +2,9 @@
 
 The SQL row is the truth. Every write queues the MO in `index_outbox` in the same transaction; the index is
 written after the commit and the queue entry removed once Chroma has it. A crash in between leaves the entry,
-and `sync_index` (run at start-up) replays it: no MO in the database without its index entry for long, none in
-the index without its row.
+and `sync_index` (run at start-up) replays it, then compares every MO's indexed content with its row (a content
+hash and chunk count on every chunk): no MO in the database without all its passages for long, none in the index
+without its row, none indexed with content its row no longer holds.
 """
 from __future__ import annotations
 
@@ -741,17 +742,36 @@ class SyncReport:
     orphans_removed: int
     database: int
     index: int
+    stale_reindexed: int = 0  # MOs in both whose indexed passages were incomplete or not the database's content
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.missing_indexed or self.orphans_removed or self.stale_reindexed)
+
+    def describe(self) -> str:
+        return (f"database {self.database:,} MOs, index {self.index:,}; replayed {self.replayed}, "
+                f"indexed {self.missing_indexed} missing, re-indexed {self.stale_reindexed} whose passages were "
+                f"incomplete or out of date, removed {self.orphans_removed} orphans")
+
+
+def database_hashes() -> dict[str, str]:
+    """{mo_id: content hash} of every MO as the database holds it (what the index must hold)."""
+    from rm_core.mos.index import content_hash
+
+    with read_session() as s:
+        return {mo.id: content_hash(to_doc(mo)) for mo in s.scalars(select(MO).execution_options(yield_per=1000))}
 
 
 def sync_index(engine: Any) -> SyncReport:
-    """Replay what a crash left in the outbox, then reconcile ids both ways (start-up and `mo reindex --check`)."""
+    """Replay what a crash left in the outbox, then compare every MO's indexed content (hash and complete chunks)
+    with the database and repair what differs (start-up and `mo reindex --check`)."""
     with read_session() as s:
         pending = list(s.scalars(select(IndexOutbox.mo_id)))
     _apply_to_index(engine, pending)
-    ids = all_mo_ids()
-    drift = engine.repair(ids, load_docs)
-    return SyncReport(len(pending), len(drift.missing_from_index), len(drift.orphaned_in_index), len(ids),
-                      engine.count())
+    expected = database_hashes()
+    drift = engine.repair(expected, load_docs)
+    return SyncReport(len(pending), len(drift.missing_from_index), len(drift.orphaned_in_index), len(expected),
+                      engine.count(), len(drift.stale_in_index))
 
 
 def reindex(engine: Any, progress: Callable[[int, int], None] | None = None) -> int:

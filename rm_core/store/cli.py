@@ -69,6 +69,15 @@ def _restore(args) -> int:
         raise UserError("restore replaces every record in the database; add --yes to confirm.")
     settings = get_settings()
     counts = restore(actor, args.path, settings.hits_path)
-    print(f"restored {sum(counts.values()):,} rows from {args.path}; run `python -m rm_core mo reindex` "
-          "to rebuild the search index")
+    print(f"restored {sum(counts.values()):,} rows from {args.path}")
+    print(f"search index: {restore_index(settings).describe()}")
     return 0
+
+
+def restore_index(settings):
+    """Bring the MO index to exactly the restored database: MOs it no longer holds are removed, MOs whose content
+    differs are indexed again (compared MO by MO, so a restore over a similar state re-embeds only what changed)."""
+    from rm_core.mos.engine import MOSearchEngine
+    from rm_core.mos.repository import sync_index
+
+    return sync_index(MOSearchEngine(settings))

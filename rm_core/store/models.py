@@ -497,3 +497,17 @@ class ShareLink(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+# --- investigation case notes ------------------------------------------------------------------------------
+
+class CaseNote(Base):
+    """One investigation case's note, imported from a case file; emerging patterns cluster the recent ones."""
+
+    __tablename__ = "case_notes"
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    marketplace: Mapped[str] = mapped_column(String(8), default="")
+    site: Mapped[str] = mapped_column(String(32), default="")
+    source_file: Mapped[str] = mapped_column(String(300), default="")
+    imported_by: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

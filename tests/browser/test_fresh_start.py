@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, _env, assert_no_exception, shot, wait_for_app
+from tests.browser.conftest import ROOT, browser_env, assert_no_exception, shot, wait_for_app
 from tests.pg import free_port
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNav
 @contextlib.contextmanager
 def make_run_server(home):
     """`make run` after seeding: serve.py on a free port (the index is brought up to date in the background)."""
-    env = {**_env(home), "RM_EMBEDDINGS": "local"}  # the real model: its warm-up is part of what is tested
+    env = {**browser_env(home), "RM_EMBEDDINGS": "local"}  # the real model: its warm-up is part of what is tested
     port = free_port()
     log = open(home / "serve.log", "w")
     proc = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port), "--server.headless", "true",
@@ -67,7 +67,7 @@ def make_run_server(home):
 @pytest.fixture
 def fresh_world(tmp_path):
     home = tmp_path / "fresh-state"
-    env = _env(home)
+    env = browser_env(home)
     subprocess.run([sys.executable, "-m", "rm_core", "db", "upgrade"], env=env, cwd=ROOT, check=True,
                    capture_output=True)
     seed = subprocess.run([sys.executable, "-m", "rm_core", "demo", "seed", "--scale", "small"], env=env, cwd=ROOT,

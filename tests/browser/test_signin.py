@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT, _env, wait_for_app
+from tests.browser.conftest import ROOT, browser_env, wait_for_app
 from tests.pg import free_port
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def _secrets(path: Path, port: int, provider_url: str, *, complete: bool = True)
 
 @contextmanager
 def _serve(home: Path, secrets: Path, port: int):
-    env = _env(home)
+    env = browser_env(home)
     env["RM_EMBEDDINGS"] = "hash"
     log = open(home / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -78,7 +78,7 @@ def _serve(home: Path, secrets: Path, port: int):
 @pytest.fixture(scope="module")
 def signin_app(provider, tmp_path_factory):
     home = tmp_path_factory.mktemp("signin-state")
-    env = _env(home)
+    env = browser_env(home)
     env["RM_EMBEDDINGS"] = "hash"
     # the machine's own user (browser-admin) becomes the first admin and pre-provisions Priya by email
     added = subprocess.run([sys.executable, "-m", "rm_core", "users", "add", "priya@example.com", "editor"],
