@@ -64,7 +64,7 @@ since, until = window
 prepared = prepared_window(str(log_info.path), log_info.id, since, until)
 records = rule_records()
 st.caption(f"{md_escape(log_info.name)} · {log.rows:,} hits · window {window_label(prepared)} · "
-           f"{prepared.flagged:,} flagged entities")
+           f"{prepared.flagged_entities:,} flagged entities")
 
 stats = rule_stats(prepared).join(
     pl.DataFrame({"rule_id": list(records), "name": [r.name for r in records.values()],

@@ -21,6 +21,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_CHAT_MODEL": ("none", "`none` (extractive fallbacks) or `provider:model`, e.g. `ollama:llama3`"),
     "RM_USER": ("$USER or `local`", "name of the local user when no OIDC login is configured"),
     "RM_LOG_LEVEL": ("INFO", "logging level on stderr: DEBUG, INFO, WARNING, ERROR"),
+    "RM_HIT_SOURCES": ("(unset)", "hit logs kept in an engine, offered on the Hit log tab: `name=URL|TABLE;…`"),
+    "RM_DUCKDB_MEMORY_LIMIT": ("4GB", "memory DuckDB may use for a Parquet hit source before spilling to disk"),
 }
 
 EMBEDDING_CHOICES = ("local", "hash")
@@ -37,6 +39,8 @@ class Settings:
     chat_model: str
     user: str
     log_level: str
+    hit_sources: tuple[tuple[str, str, str | None], ...] = ()  # (name, URL, table or None)
+    duckdb_memory_limit: str = "4GB"
 
     @property
     def chroma_path(self) -> Path:
@@ -92,9 +96,31 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if level not in LOG_LEVELS:
         raise _bad("RM_LOG_LEVEL", level, f"use one of {', '.join(LOG_LEVELS)}")
 
+    sources = _hit_sources(env.get("RM_HIT_SOURCES") or "")
+    memory = (env.get("RM_DUCKDB_MEMORY_LIMIT") or "4GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, flags=re.IGNORECASE):
+        raise _bad("RM_DUCKDB_MEMORY_LIMIT", memory, "use a size such as 4GB or 512MB")
+
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
-                    user=user, log_level=level)
+                    user=user, log_level=level, hit_sources=sources, duckdb_memory_limit=memory)
+
+
+def _hit_sources(raw: str) -> tuple[tuple[str, str, str | None], ...]:
+    """`name=URL|TABLE;name2=parquet:///folder` → ((name, URL, TABLE), (name2, URL, None))."""
+    out: list[tuple[str, str, str | None]] = []
+    for entry in filter(None, (part.strip() for part in raw.split(";"))):
+        name, sep, rest = entry.partition("=")
+        url, _, table = rest.partition("|")
+        if not sep or not name.strip() or "://" not in url:
+            raise _bad("RM_HIT_SOURCES", entry, "write each source as name=URL|TABLE (parquet:// URLs need no "
+                                                "table), separated by ';'")
+        if not url.strip().startswith("parquet://") and not table.strip():
+            raise _bad("RM_HIT_SOURCES", entry, "name the table after '|' (only parquet:// URLs need none)")
+        if name.strip() in {n for n, _, _ in out}:
+            raise _bad("RM_HIT_SOURCES", entry, "give every source its own name")
+        out.append((name.strip(), url.strip(), table.strip() or None))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
