@@ -84,7 +84,7 @@ start_pg() {
 start_chroma() {
   mkdir -p "$DIR/chroma"
   if ! alive chroma; then
-    setsid "$CHROMA" run --path "$DIR/chroma" --host 127.0.0.1 --port "$CHROMA_PORT" </dev/null >"$LOGS/chroma.log" 2>&1 &
+    "$CHROMA" run --path "$DIR/chroma" --host 127.0.0.1 --port "$CHROMA_PORT" </dev/null >"$LOGS/chroma.log" 2>&1 &
     echo $! > "$RUN/chroma.pid"
   fi
   wait_url "http://127.0.0.1:$CHROMA_PORT/api/v2/heartbeat" "" 60 "Chroma"
@@ -104,8 +104,10 @@ start_replica() {
   local name="$1" port; port="$(replica_port "$1")"
   [ -n "$port" ] || die "no replica named '$name' (use ${REPLICAS[*]})"
   if ! alive "replica-$name"; then
-    (cd "$ROOT" && setsid "$PY" -m streamlit run app.py --server.port "$port" --server.address 127.0.0.1 \
-       --server.headless true </dev/null >"$LOGS/replica-$name.log" 2>&1 & echo $! > "$RUN/replica-$name.pid")
+    # exec: the recorded pid is the server's own, so stop and stop-replica end exactly that process.
+    (cd "$ROOT" && exec "$PY" -m streamlit run app.py --server.port "$port" --server.address 127.0.0.1 \
+       --server.headless true </dev/null >"$LOGS/replica-$name.log" 2>&1) &
+    echo $! > "$RUN/replica-$name.pid"
   fi
   wait_url "http://127.0.0.1:$port/_stcore/health" "ok" 120 "replica $name"
   say "replica $name on 127.0.0.1:$port"
