@@ -12,7 +12,8 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export STREAMLIT_BROWSER_GATHER_USAGE_STATS := false
 
-.PHONY: run serve seed install install-dev system-deps test test-unit test-pages test-browser bench clean-state
+.PHONY: run serve seed install install-dev system-deps test test-unit test-pages test-browser bench clean-state \
+	run-scaled stop-scaled scaled-deps test-scaled
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -49,18 +50,35 @@ system-deps:
 
 ## make test: every tier (unit incl. PostgreSQL, pages, browser)
 test: install-dev system-deps
-	$(PYTEST) tests -q -m "not browser" --ignore=tests/pages --ignore=tests/browser -n 2 --dist loadfile
+	$(PYTEST) tests -q -m "not browser" --ignore=tests/pages --ignore=tests/browser --ignore=tests/scaled -n 2 --dist loadfile
 	$(PYTEST) tests/pages -q -n 2 --dist loadfile
 	$(PYTEST) tests/browser -q
 
 test-unit: install-dev system-deps
-	$(PYTEST) tests -q -m "not browser" --ignore=tests/pages --ignore=tests/browser -n 2 --dist loadfile
+	$(PYTEST) tests -q -m "not browser" --ignore=tests/pages --ignore=tests/browser --ignore=tests/scaled -n 2 --dist loadfile
 
 test-pages: install-dev
 	$(PYTEST) tests/pages -q -n 2 --dist loadfile
 
 test-browser: install-dev system-deps
 	$(PYTEST) tests/browser -q
+
+## make run-scaled: PostgreSQL + Chroma server + two replicas behind HAProxy on :8500 (deploy/README.md)
+run-scaled: install scaled-deps
+	deploy/run-scaled.sh start
+
+stop-scaled:
+	deploy/run-scaled.sh stop
+
+## Debian packages of the scaled set-up and its browser tier (installed only when missing)
+scaled-deps: system-deps
+	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    haproxy curl >/dev/null; }
+	@command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+
+## make test-scaled: the scale-out set-up started on free ports and driven through the proxy (own tier)
+test-scaled: install-dev scaled-deps
+	$(PYTEST) tests/scaled -q
 
 bench: install-dev
 	for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -14,8 +14,10 @@ from rm_core.rules.lifecycle import (MAX_SHADOW_DAYS, allowed_moves, mos_left_wi
 from rm_core.rules.logs import current_hit_log, upload_hit_log
 from rm_core.rules.recommend import recommend_retirement
 from rm_core.rules.report import impact_markdown, lost_csv
+from rm_core.rules.sqlsource import open_hit_source
 from rm_core.rules.whatif import (lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
                                   shadow_catches, shadow_monitor, who_else_catches, window_label)
+from rm_core.settings import get_settings
 from rm_core.text import md_escape
 
 actor = current_actor()
@@ -32,6 +34,34 @@ def prepared_window(path: str, version: int, since: dt.date, until: dt.date):
     return prepare_hits(hit_log(path, version), since, until)
 
 
+# Hit logs kept in an engine (RM_HIT_SOURCES): the engine aggregates, the page keeps the compact result.
+SOURCES = {name: (url, table) for name, url, table in get_settings().hit_sources}
+UPLOADED = "Uploaded hit log"
+
+
+@st.cache_resource(show_spinner="Checking the hit source…", max_entries=4)
+def hit_source(url: str, table: str | None):
+    return open_hit_source(url, table)
+
+
+@st.cache_resource(show_spinner="Aggregating the window in the engine…", max_entries=4)
+def prepared_source(url: str, table: str | None, since: dt.date, until: dt.date):
+    return hit_source(url, table).prepare(since, until)
+
+
+@st.cache_resource(show_spinner="Asking the engine for the lost entities…", max_entries=16)
+def source_lost(url: str, table: str | None, since: dt.date, until: dt.date, retire: tuple[str, ...]):
+    prepared = prepared_source(url, table, since, until)
+    return lost_catches(prepared, retire_whatif(prepared, retire))
+
+
+def source_picker() -> None:
+    if SOURCES:
+        st.selectbox("Evaluate", [UPLOADED, *SOURCES], key="hit-source",
+                     help="An uploaded file is read into memory; a source configured in RM_HIT_SOURCES stays in "
+                          "its engine, which aggregates each window.")
+
+
 def upload_form() -> None:
     st.markdown("A hit log has one row per rule hit: `rule_id`, `entity_id`, `event_time`, `label` "
                 "(`confirmed_bad`, `false_positive`, `unlabeled`), optional `action` (`enforced`, `shadow`) and "
@@ -46,14 +76,24 @@ def upload_form() -> None:
             st.rerun()
 
 
+source_name = st.session_state.get("hit-source") if st.session_state.get("hit-source") in SOURCES else None
 log_info = current_hit_log()
-if log_info is None or not log_info.path.exists():
+if source_name is None and (log_info is None or not log_info.path.exists()):
     empty_state("No hit log yet. Upload one below (e.g. `data/sample_hits.csv`), or seed the demo world with "
                 "`python -m rm_core demo seed`.")
+    source_picker()
     upload_form()
     st.stop()
 
-log = hit_log(str(log_info.path), log_info.id)
+if source_name is not None:
+    log = run_action(hit_source, *SOURCES[source_name])
+    if log is None:
+        source_picker()
+        st.stop()
+    log_name = source_name
+else:
+    log = hit_log(str(log_info.path), log_info.id)
+    log_name = log_info.name
 first, last = log.first_day, log.last_day
 default_since = max(first, last - dt.timedelta(weeks=26) + dt.timedelta(days=1))
 window = st.date_input("Window", value=(default_since, last), min_value=first, max_value=last, key="window")
@@ -61,10 +101,11 @@ if not isinstance(window, tuple) or len(window) != 2:
     st.info("Pick the last day of the window.")
     st.stop()
 since, until = window
-prepared = prepared_window(str(log_info.path), log_info.id, since, until)
+prepared = (prepared_source(*SOURCES[source_name], since, until) if source_name is not None
+            else prepared_window(str(log_info.path), log_info.id, since, until))
 records = rule_records()
-st.caption(f"{md_escape(log_info.name)} · {log.rows:,} hits · window {window_label(prepared)} · "
-           f"{prepared.flagged:,} flagged entities")
+st.caption(f"{md_escape(log_name)} · {log.rows:,} hits · window {window_label(prepared)} · "
+           f"{prepared.flagged_entities:,} flagged entities")
 
 stats = rule_stats(prepared).join(
     pl.DataFrame({"rule_id": list(records), "name": [r.name for r in records.values()],
@@ -106,7 +147,8 @@ with table_tab:
     pb, pa = impact.precision_before, impact.precision_after
     m[5].metric("Precision after", "—" if pa is None else f"{pa:.1%}",
                 None if pa is None or pb is None else f"{(pa - pb) * 10_000:+.0f} bps")
-    lost = lost_catches(prepared, impact)
+    lost = (source_lost(*SOURCES[source_name], since, until, tuple(impact.retired)) if source_name is not None
+            else lost_catches(prepared, impact))
     mos_left = mos_left_without_active_rule(retire)
     if retire:
         left, right = st.columns([3, 2])
@@ -220,7 +262,12 @@ with shadow_tab:
                     "would-have catches here.")
 
 with upload_tab:
-    st.caption(f"Current: {md_escape(log_info.name)}, {log_info.rows:,} rows, uploaded "
-               f"{log_info.uploaded_at:%Y-%m-%d} by "
-               f"{md_escape(log_info.uploaded_by)}")
+    source_picker()
+    if source_name is not None:
+        st.caption(f"Evaluating {md_escape(source_name)}: {log.rows:,} hits in its engine ({md_escape(log.dialect)}), "
+                   f"{prepared.label.size:,} distinct rule-set signatures in this window")
+    if log_info is not None:
+        st.caption(f"Uploaded: {md_escape(log_info.name)}, {log_info.rows:,} rows, uploaded "
+                   f"{log_info.uploaded_at:%Y-%m-%d} by "
+                   f"{md_escape(log_info.uploaded_by)}")
     upload_form()

@@ -32,6 +32,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_LOG_LEVEL": ("INFO", "logging level on stderr: DEBUG, INFO, WARNING, ERROR"),
     "RM_LINK_SECRET": ("(unset: a random key in $RM_HOME/link_secret, mode 0600)",
                        "key that signs share links and workshop links; set the same value on every replica"),
+    "RM_HIT_SOURCES": ("(unset)", "hit logs kept in an engine, offered on the Hit log tab: `name=URL|TABLE;…`"),
+    "RM_DUCKDB_MEMORY_LIMIT": ("4GB", "memory DuckDB may use for a Parquet hit source before spilling to disk"),
 }
 
 EMBEDDING_CHOICES = ("local", "hash")
@@ -57,6 +59,8 @@ class Settings:
     chat_timeout_s: float = 20.0
     chat_retries: int = 1
     link_secret: str | None = None
+    hit_sources: tuple[tuple[str, str, str | None], ...] = ()  # (name, URL, table or None)
+    duckdb_memory_limit: str = "4GB"
 
     @property
     def chroma_path(self) -> Path:
@@ -151,12 +155,18 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise _bad("RM_LINK_SECRET", "…", "use at least 32 characters (e.g. `python -c 'import secrets; "
                    "print(secrets.token_hex(32))'`)")
 
+    sources = _hit_sources(env.get("RM_HIT_SOURCES") or "")
+    memory = (env.get("RM_DUCKDB_MEMORY_LIMIT") or "4GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, flags=re.IGNORECASE):
+        raise _bad("RM_DUCKDB_MEMORY_LIMIT", memory, "use a size such as 4GB or 512MB")
+
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
                     user=user, log_level=level, default_role=None if default_role == "none" else default_role,
                     admins=tuple(a.lower() if "@" in a else a for a in admins), chat_base_url=base_url,
                     chat_api_key=(env.get("RM_CHAT_API_KEY") or "").strip() or None, chat_timeout_s=timeout,
-                    chat_retries=int(retries_raw), link_secret=link_secret)
+                    chat_retries=int(retries_raw), link_secret=link_secret,
+                    hit_sources=sources, duckdb_memory_limit=memory)
 
 
 def _sqlite_url(url: str, home: Path) -> str:
@@ -172,6 +182,23 @@ def _sqlite_url(url: str, home: Path) -> str:
     if not resolved.is_absolute():
         resolved = home / resolved
     return f"{prefix}:///{resolved}{sep}{query}"
+
+
+def _hit_sources(raw: str) -> tuple[tuple[str, str, str | None], ...]:
+    """`name=URL|TABLE;name2=parquet:///folder` → ((name, URL, TABLE), (name2, URL, None))."""
+    out: list[tuple[str, str, str | None]] = []
+    for entry in filter(None, (part.strip() for part in raw.split(";"))):
+        name, sep, rest = entry.partition("=")
+        url, _, table = rest.partition("|")
+        if not sep or not name.strip() or "://" not in url:
+            raise _bad("RM_HIT_SOURCES", entry, "write each source as name=URL|TABLE (parquet:// URLs need no "
+                                                "table), separated by ';'")
+        if not url.strip().startswith("parquet://") and not table.strip():
+            raise _bad("RM_HIT_SOURCES", entry, "name the table after '|' (only parquet:// URLs need none)")
+        if name.strip() in {n for n, _, _ in out}:
+            raise _bad("RM_HIT_SOURCES", entry, "give every source its own name")
+        out.append((name.strip(), url.strip(), table.strip() or None))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

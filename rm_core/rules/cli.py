@@ -1,4 +1,7 @@
-"""`python -m rm_core rules …`: per-rule stats, retirement what-if and recommendation from a hit log file.
+"""`python -m rm_core rules …`: per-rule stats, retirement what-if and recommendation from a hit log.
+
+The log is a file (`--hits PATH`, read into memory) or lives in an engine (`--hits-url URL [--hits-table T]`:
+DuckDB over Parquet files or folders, or any SQLAlchemy database; see `rm_core.rules.sqlsource`).
 
 The JSON shapes are stable (checks and scripts read them): `stats` prints a list of objects with exactly
 RULE_STATS_FIELDS, `whatif` one object with exactly IMPACT_FIELDS, `recommend` `retire` plus those fields.
@@ -19,7 +22,12 @@ def register(subparsers) -> None:
     sub.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--hits", required=True, metavar="PATH", help="hit log, Parquet or CSV")
+        where = p.add_mutually_exclusive_group(required=True)
+        where.add_argument("--hits", metavar="PATH", help="hit log, Parquet or CSV")
+        where.add_argument("--hits-url", metavar="URL",
+                           help="hit log in an engine: parquet:///file-or-folder, duckdb:///db.duckdb, sqlite:///…, "
+                                "postgresql+psycopg://…")
+        p.add_argument("--hits-table", metavar="TABLE", help="table holding the hits (with --hits-url)")
         p.add_argument("--since", metavar="YYYY-MM-DD", help="first day of the window (default: first hit)")
         p.add_argument("--until", metavar="YYYY-MM-DD", help="last day of the window, inclusive (default: last hit)")
         p.add_argument("--format", choices=("json", "table"), default="json", help="output format (default json)")
@@ -65,7 +73,18 @@ def _day(value: str | None, flag: str) -> date | None:
 def _prepared(args):
     from rm_core.rules.whatif import load_prepared
 
-    return load_prepared(args.hits, _day(args.since, "--since"), _day(args.until, "--until"))
+    since, until = _day(args.since, "--since"), _day(args.until, "--until")
+    if args.hits_url:
+        from rm_core.rules.sqlsource import open_hit_source
+
+        source = open_hit_source(args.hits_url, args.hits_table)
+        try:
+            return source.prepare(since, until)
+        finally:
+            source.close()
+    if args.hits_table:
+        raise UserError("--hits-table goes with --hits-url")
+    return load_prepared(args.hits, since, until)
 
 
 def _ids(text: str) -> list[str]:

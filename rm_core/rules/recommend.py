@@ -17,7 +17,7 @@ import numpy as np
 
 from rm_core.errors import UserError
 from rm_core.rules.hitlog import FALSE_POSITIVE
-from rm_core.rules.whatif import (PreparedHits, RetirementImpact, _sole_catches, impact_of_codes,
+from rm_core.rules.whatif import (PreparedHits, RetirementImpact, _sole_catches, flagged_counts, impact_of_codes,
                                   recall_loss_budget)
 
 
@@ -52,7 +52,7 @@ def recommend_retirement(prepared: PreparedHits, *, max_lost_confirmed_bad: int 
     allowed[p.rule_codes(candidates, what="candidates") if candidates is not None else slice(None)] = True
     allowed[p.rule_codes(keep, what="keep")] = False
 
-    size = np.diff(p.catch_ptr)
+    size = flagged_counts(p)
     # Tie-breaks among rules of equal marginal cost; each gives a maximal set, the largest one wins.
     avoided = p.seen_by_label[:, FALSE_POSITIVE].astype(np.int64)
     best = None
@@ -92,10 +92,10 @@ def _greedy(p: PreparedHits, allowed: np.ndarray, budget: int, secondary: np.nda
         alive[caught] -= 1
         left = alive[caught]
         confirmed_bad = caught < p.n_cb
-        lost += int(np.count_nonzero((left == 0) & confirmed_bad))
+        lost += p.count(caught[(left == 0) & confirmed_bad])
         now_single = caught[(left == 1) & confirmed_bad]
         if now_single.size:
-            np.add.at(last_line, _only_active_rule(p, now_single, active_words), 1)
+            np.add.at(last_line, _only_active_rule(p, now_single, active_words), p.weights_of(now_single))
         last_line[pick] = 0
         steps.append((p.rule_ids[pick], lost))
     return steps

@@ -11,6 +11,10 @@ word-major so a what-if is a few vectorised passes over cache-sized chunks), and
 largest amount; per rule, the distinct entities it flags (and those it hits in shadow) as compressed rows.
 Entities are ordered flagged confirmed_bad, flagged false_positive, flagged unlabeled, then the entities that
 only have shadow hits, so every count is a slice.
+
+A hit log that lives in an engine (`rm_core.rules.sqlsource`) comes back as distinct rule-set signatures:
+then a position stands for `weight[i]` entities sharing the same rules and label (its amount is the sum of
+their largest amounts), and every count below is a weighted count, so the answers are the same.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import polars as pl
@@ -45,6 +49,8 @@ class PreparedHits:
 
     Entity arrays are indexed by position: [0, n_cb) flagged confirmed_bad, [n_cb, n_cb+n_fp) flagged
     false_positive, then flagged unlabeled up to `flagged`, then entities with only shadow hits.
+    `n_cb`, `n_fp` and `flagged` are position bounds; `cb_entities`, `fp_entities` and `flagged_entities`
+    are the entity counts (the same numbers unless positions are weighted signatures).
     """
 
     source: str
@@ -70,6 +76,8 @@ class PreparedHits:
     n_fp: int
     flagged: int
     has_amount: bool
+    weight: np.ndarray | None = None  # (positions,) entities per position (signatures); None: one each
+    lost_lookup: Callable | None = field(default=None, repr=False)  # entity lists for weighted positions
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -78,7 +86,34 @@ class PreparedHits:
 
     @property
     def entity_count(self) -> int:
-        return int(self.entity_ids.len())
+        return int(self.entity_ids.len()) if self.weight is None else int(self.weight.sum())
+
+    @cached_property
+    def cb_entities(self) -> int:
+        return self.count(slice(0, self.n_cb))
+
+    @cached_property
+    def fp_entities(self) -> int:
+        return self.count(slice(self.n_cb, self.n_cb + self.n_fp))
+
+    @cached_property
+    def flagged_entities(self) -> int:
+        return self.count(slice(0, self.flagged))
+
+    def count(self, positions) -> int:
+        """Entities at these positions (an index array, a boolean mask or a slice)."""
+        if self.weight is None:
+            if isinstance(positions, slice):
+                return len(range(*positions.indices(self.label.size)))
+            positions = np.asarray(positions)
+            return int(np.count_nonzero(positions)) if positions.dtype == bool else int(positions.size)
+        return int(self.weight[positions].sum())
+
+    def weights_of(self, positions: np.ndarray) -> np.ndarray:
+        """Entities per position, as int64 (ones without signatures)."""
+        if self.weight is None:
+            return np.ones(np.asarray(positions).shape, dtype=np.int64)
+        return self.weight[positions]
 
     @cached_property
     def rule_index(self) -> dict[str, int]:
@@ -323,7 +358,10 @@ def _sole_catches(p: PreparedHits, lo: int, hi: int) -> np.ndarray:
     word = np.argmax(only != 0, axis=0)
     value = only[word, np.arange(only.shape[1])]
     rule = word.astype(np.int64) * 64 + np.log2(value.astype(np.float64)).astype(np.int64)
-    return np.bincount(rule, minlength=p.rule_count)[: p.rule_count]
+    if p.weight is None:
+        return np.bincount(rule, minlength=p.rule_count)[: p.rule_count]
+    weights = p.weight[lo:hi][single]
+    return np.bincount(rule, weights=weights, minlength=p.rule_count)[: p.rule_count].astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------------ retirement
@@ -357,18 +395,22 @@ def impact_of_codes(prepared: PreparedHits, codes: np.ndarray) -> RetirementImpa
     p = prepared
     lost = _lost_positions(p, codes)
     cb_end, fp_end = np.searchsorted(lost, [p.n_cb, p.n_cb + p.n_fp])
-    lost_cb, lost_fp, lost_unl = int(cb_end), int(fp_end - cb_end), int(lost.size - fp_end)
+    if p.weight is None:
+        lost_cb, lost_fp, lost_unl = int(cb_end), int(fp_end - cb_end), int(lost.size - fp_end)
+    else:
+        w = p.weight[lost]
+        lost_cb, lost_fp, lost_unl = int(w[:cb_end].sum()), int(w[cb_end:fp_end].sum()), int(w[fp_end:].sum())
     exposure = float(p.amount_usd[lost[:cb_end]].sum()) if lost_cb and p.has_amount else 0.0
     return RetirementImpact(
         retired=[p.rule_ids[c] for c in codes],
-        flagged_before=p.flagged,
-        flagged_after=p.flagged - lost.size,
+        flagged_before=p.flagged_entities,
+        flagged_after=p.flagged_entities - lost_cb - lost_fp - lost_unl,
         lost_confirmed_bad=lost_cb,
         avoided_false_positive=lost_fp,
         lost_unlabeled=lost_unl,
         lost_exposure_usd=round(exposure, 2),
-        precision_before=_precision(p.n_cb, p.n_fp),
-        precision_after=_precision(p.n_cb - lost_cb, p.n_fp - lost_fp),
+        precision_before=_precision(p.cb_entities, p.fp_entities),
+        precision_after=_precision(p.cb_entities - lost_cb, p.fp_entities - lost_fp),
         lost_positions=lost,
     )
 
@@ -403,6 +445,8 @@ def lost_catches(prepared: PreparedHits, impact: RetirementImpact, *,
     it today, in rule order).
     """
     p = prepared
+    if p.weight is not None:  # signatures carry no entity ids: the engine lists them
+        return p.lost_lookup(p, impact, labels)
     wanted = [LABELS.index(name) for name in labels]
     pos = impact.lost_positions
     pos = pos[np.isin(p.label[pos], wanted)]
@@ -434,7 +478,10 @@ def _rules_of(bits: np.ndarray, rule_ids: tuple[str, ...]) -> pl.DataFrame:
 
 def flagged_counts(prepared: PreparedHits) -> np.ndarray:
     """Per rule, the entities it flags (enforced hits)."""
-    return np.diff(prepared.catch_ptr)
+    p = prepared
+    if p.weight is None:
+        return np.diff(p.catch_ptr)
+    return _per_rule_sums(p.catch_ptr, p.weight[p.catch_members])
 
 
 def catches_of(prepared: PreparedHits, rule: str) -> np.ndarray:
@@ -465,8 +512,11 @@ def overlap_matrix(prepared: PreparedHits, rules: Iterable[str] | None = None, *
         packed[j, : (p.flagged + 7) // 8] = np.packbits(scratch)
         scratch[members] = False
     words = packed.view(np.uint64)
-    shared = np.array([[int(np.bitwise_count(words[a] & words[b]).sum()) for b in range(codes.size)]
-                       for a in range(codes.size)], dtype=np.int64).reshape(codes.size, codes.size)
+    if p.weight is None:
+        shared = np.array([[int(np.bitwise_count(words[a] & words[b]).sum()) for b in range(codes.size)]
+                           for a in range(codes.size)], dtype=np.int64).reshape(codes.size, codes.size)
+    else:
+        shared = _weighted_shared(p, codes)
     own = counts[codes]
     names = [p.rule_ids[c] for c in codes]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -480,6 +530,19 @@ def overlap_matrix(prepared: PreparedHits, rules: Iterable[str] | None = None, *
     ).with_columns(pl.col("share").fill_nan(None))
 
 
+def _weighted_shared(p: PreparedHits, codes: np.ndarray) -> np.ndarray:
+    """(k, k) entities both rules flag, for weighted positions (a chunked weighted Gram matrix)."""
+    shared = np.zeros((codes.size, codes.size), dtype=np.float64)
+    member = np.zeros((codes.size, min(_CHUNK, max(p.flagged, 1))), dtype=np.float64)
+    for lo in range(0, p.flagged, _CHUNK):
+        hi = min(lo + _CHUNK, p.flagged)
+        block = member[:, : hi - lo]
+        for j, code in enumerate(codes):
+            block[j] = ((p.enforced_bits[code >> 6, lo:hi] >> np.uint64(code & 63)) & _ONE).astype(np.float64)
+        shared += (block * p.weight[lo:hi]) @ block.T
+    return np.rint(shared).astype(np.int64)
+
+
 def who_else_catches(prepared: PreparedHits, rule: str) -> pl.DataFrame:
     """For the entities `rule` flags: which other rules also flag them, most shared first.
 
@@ -491,11 +554,13 @@ def who_else_catches(prepared: PreparedHits, rule: str) -> pl.DataFrame:
     mark[mine] = 1
     mark[mine[mine < p.n_cb]] = 2
     hit = mark[p.catch_members]
-    shared, shared_cb = _per_rule_sums(p.catch_ptr, hit > 0), _per_rule_sums(p.catch_ptr, hit == 2)
+    w = p.weights_of(p.catch_members)
+    shared, shared_cb = _per_rule_sums(p.catch_ptr, (hit > 0) * w), _per_rule_sums(p.catch_ptr, (hit == 2) * w)
+    own = p.count(mine)
     frame = pl.DataFrame({
         "rule_id": list(p.rule_ids),
         "shared": shared,
-        "share": shared / mine.size if mine.size else np.zeros(p.rule_count),
+        "share": shared / own if own else np.zeros(p.rule_count),
         "shared_confirmed_bad": shared_cb,
     })
     return (frame.filter((pl.col("rule_id") != rule) & (pl.col("shared") > 0))
@@ -520,9 +585,12 @@ def shadow_catches(prepared: PreparedHits) -> pl.DataFrame:
     codes = np.flatnonzero(p.shadow_hits > 0)
     rule = np.repeat(np.arange(p.rule_count), np.diff(p.shadow_ptr))
     entity = p.shadow_members
-    by_label = np.bincount(rule * 3 + p.label[entity], minlength=p.rule_count * 3).reshape(p.rule_count, 3)
+    w = None if p.weight is None else p.weight[entity]
+    by_label = np.bincount(rule * 3 + p.label[entity], weights=w,
+                           minlength=p.rule_count * 3).astype(np.int64).reshape(p.rule_count, 3)
     new = (entity >= p.flagged) & (p.label[entity] == CONFIRMED_BAD)
-    not_flagged = np.bincount(rule[new], minlength=p.rule_count)
+    not_flagged = np.bincount(rule[new], weights=None if w is None else w[new],
+                              minlength=p.rule_count).astype(np.int64)
     return pl.DataFrame({
         "rule_id": [p.rule_ids[c] for c in codes],
         "shadow_hits": p.shadow_hits[codes].astype(np.int64),
@@ -565,4 +633,4 @@ def window_label(prepared: PreparedHits) -> str:
 
 def recall_loss_budget(prepared: PreparedHits, pct: float) -> int:
     """Largest number of lost confirmed-bad entities within `pct` % of those flagged today."""
-    return int(math.floor(prepared.n_cb * pct / 100 + 1e-9))
+    return int(math.floor(prepared.cb_entities * pct / 100 + 1e-9))

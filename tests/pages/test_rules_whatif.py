@@ -125,3 +125,24 @@ def test_rules_to_retire_does_not_offer_a_retired_rule(hits):
     at.number_input(key="crit-prec").set_value(60.0)  # R-1 (precision 50 %) matches but is already retired
     at.button(key="crit-apply").click().run()
     assert at.multiselect(key="retire").value == []
+def test_a_hit_source_in_an_engine_is_chosen_on_the_hit_log_tab_and_gives_the_same_impact(hits, tmp_path,
+                                                                                          monkeypatch):
+    import io
+
+    import polars as pl
+
+    from rm_core.settings import get_settings
+    from tests.rules.sources import sqlite_table
+
+    frame = pl.read_csv(io.StringIO(HITS), try_parse_dates=True).with_columns(pl.col("event_time").dt.cast_time_unit("us"))
+    url = sqlite_table(frame, tmp_path / "warehouse.db")
+    monkeypatch.setenv("RM_HIT_SOURCES", f"warehouse={url}|hits")
+    get_settings.cache_clear()
+    at = app_test(PAGE).run()
+    at.selectbox(key="hit-source").select("warehouse").run()
+    assert not at.exception
+    assert any("Evaluating warehouse: 5 hits in its engine (sqlite)" in c.value for c in at.caption)
+    at.multiselect(key="retire").select("R-2").run()
+    m = _metrics(at)
+    assert (m["Flagged after"], m["Lost confirmed-bad"], m["Lost exposure"]) == ("2", "1", "$100")
+    assert list(at.dataframe[0].value["entity_id"]) == ["E3"]

@@ -6,14 +6,25 @@ from datetime import date
 import pytest
 
 from rm_core.errors import UserError, ValidationFailed
-from rm_core.rules import load_hit_log, prepare_hits, recommend_retirement, rules_matching, synth_hit_log
+from rm_core.rules import recommend_retirement, rules_matching, synth_hit_log
 from rm_core.rules.whatif import retire_whatif
 from tests.rules.hitlogs import hand_frame
+from tests.rules.sources import ENGINES, prepare
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def january():
-    return prepare_hits(load_hit_log(hand_frame()), date(2026, 1, 1), date(2026, 1, 31))
+def pg(engine, request):
+    return request.getfixturevalue("pg_database") if engine == "postgresql" else None
+
+
+@pytest.fixture(scope="module")
+def january(engine, pg):
+    return prepare(engine, hand_frame(), date(2026, 1, 1), date(2026, 1, 31), pg_url=pg)
 
 
 def test_with_no_loss_allowed_the_redundant_shadow_and_silent_rules_go(january):
@@ -57,8 +68,8 @@ def test_a_budget_must_be_given_once_and_make_sense(january):
         recommend_retirement(january, max_lost_confirmed_bad=0, keep=["Q"])
 
 
-def test_on_a_generated_log_the_recommendation_respects_the_budget_and_matches_the_what_if():
-    prepared = prepare_hits(load_hit_log(synth_hit_log(rows=30_000, rules=40, entities=6_000, seed=3)))
+def test_on_a_generated_log_the_recommendation_respects_the_budget_and_matches_the_what_if(engine, pg):
+    prepared = prepare(engine, synth_hit_log(rows=30_000, rules=40, entities=6_000, seed=3), pg_url=pg)
     result = recommend_retirement(prepared, max_lost_confirmed_bad=25)
     assert 0 < len(result.retire) < 40
     assert result.impact.lost_confirmed_bad <= 25

@@ -6,16 +6,29 @@ from datetime import date, datetime
 import pytest
 
 from rm_core.errors import ValidationFailed
-from rm_core.rules import (load_hit_log, lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
+from rm_core.rules import (lost_catches, overlap_matrix, retire_whatif, rule_stats,
                            shadow_catches, who_else_catches)
 from tests.rules.hitlogs import hand_frame
+from tests.rules.sources import ENGINES, prepare
 
 JANUARY = (date(2026, 1, 1), date(2026, 1, 31))
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def january():
-    return prepare_hits(load_hit_log(hand_frame(), name="hand.parquet"), *JANUARY)
+def build(engine, request):
+    """prepare(frame, since, until) through this module's engine."""
+    pg = request.getfixturevalue("pg_database") if engine == "postgresql" else None
+    return lambda frame, since=None, until=None: prepare(engine, frame, since, until, pg_url=pg, name="hand.parquet")
+
+
+@pytest.fixture(scope="module")
+def january(build):
+    return build(hand_frame(), *JANUARY)
 
 
 def stats_by_rule(prepared) -> dict[str, dict]:
@@ -62,7 +75,7 @@ def test_shadow_hits_count_in_rule_stats_but_flag_nothing(january):
     s = stats_by_rule(january)["S"]
     assert (s["hits"], s["entities"], s["confirmed_bad"]) == (2, 2, 2)
     assert s["unique_confirmed_bad"] == 0
-    assert january.flagged == 5  # e5 is only hit in shadow
+    assert january.flagged_entities == 5  # e5 is only hit in shadow
 
 
 def test_unique_confirmed_bad_counts_entities_only_this_rule_flags(january):
@@ -138,21 +151,21 @@ def test_lost_catches_list_each_lost_confirmed_bad_entity_with_the_rules_that_ca
     ]
 
 
-def test_without_an_amount_column_exposure_is_zero():
-    prepared = prepare_hits(load_hit_log(hand_frame().drop("amount_usd")), *JANUARY)
+def test_without_an_amount_column_exposure_is_zero(build):
+    prepared = build(hand_frame().drop("amount_usd"), *JANUARY)
     assert retire_whatif(prepared, ["A"]).lost_exposure_usd == 0.0
     assert lost_catches(prepared, retire_whatif(prepared, ["A"]))["amount_usd"].to_list() == [0.0]
 
 
-def test_without_an_action_column_every_hit_is_enforced():
-    prepared = prepare_hits(load_hit_log(hand_frame().drop("action")), *JANUARY)
+def test_without_an_action_column_every_hit_is_enforced(build):
+    prepared = build(hand_frame().drop("action"), *JANUARY)
     # S now flags e5 and e6 itself.
-    assert prepared.flagged == 6
+    assert prepared.flagged_entities == 6
     assert stats_by_rule(prepared)["S"]["unique_confirmed_bad"] == 1
 
 
-def test_an_empty_window_gives_zeros_everywhere():
-    prepared = prepare_hits(load_hit_log(hand_frame()), date(2027, 1, 1), date(2027, 1, 31))
+def test_an_empty_window_gives_zeros_everywhere(build):
+    prepared = build(hand_frame(), date(2027, 1, 1), date(2027, 1, 31))
     stats = rule_stats(prepared)
     assert stats["hits"].sum() == 0 and stats["entities"].sum() == 0
     assert stats["precision"].null_count() == 5
@@ -164,21 +177,21 @@ def test_an_empty_window_gives_zeros_everywhere():
     assert shadow_catches(prepared).height == 0
 
 
-def test_the_window_is_inclusive_of_both_days():
-    prepared = prepare_hits(load_hit_log(hand_frame()), date(2026, 1, 31), date(2026, 1, 31))
+def test_the_window_is_inclusive_of_both_days(build):
+    prepared = build(hand_frame(), date(2026, 1, 31), date(2026, 1, 31))
     # Only S's hit at 23:59 on the 31st is inside.
     assert stats_by_rule(prepared)["S"]["hits"] == 1 and rule_stats(prepared)["hits"].sum() == 1
 
 
-def test_without_a_window_the_whole_log_counts():
-    prepared = prepare_hits(load_hit_log(hand_frame()))
+def test_without_a_window_the_whole_log_counts(build):
+    prepared = build(hand_frame())
     assert (prepared.since, prepared.until) == (date(2025, 12, 15), date(2026, 1, 31))
-    assert stats_by_rule(prepared)["D"]["hits"] == 1 and prepared.flagged == 6
+    assert stats_by_rule(prepared)["D"]["hits"] == 1 and prepared.flagged_entities == 6
 
 
-def test_a_window_that_ends_before_it_starts_is_refused():
+def test_a_window_that_ends_before_it_starts_is_refused(build):
     with pytest.raises(ValidationFailed, match="starts"):
-        prepare_hits(load_hit_log(hand_frame()), date(2026, 2, 1), date(2026, 1, 1))
+        build(hand_frame(), date(2026, 2, 1), date(2026, 1, 1))
 
 
 def test_overlap_is_the_share_of_rule_a_entities_also_flagged_by_rule_b(january):
