@@ -112,7 +112,7 @@ def test_after_a_restore_search_finds_nothing_the_restored_database_does_not_hol
 
     engine = MOSearchEngine(state)
     create_mo(editor, {"title": "Forged invoices for brand registry", "narrative": "Sellers forge invoices."}, engine)
-    backup(tmp_path / "before.zip")
+    backup(admin, tmp_path / "before.zip")
     from rm_core.mos.repository import update_mo
 
     update_mo(editor, "MO-0001", {"title": "Hijacked listings via zebra stickers"}, engine)
