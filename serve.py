@@ -30,6 +30,7 @@ def main(argv: list[str]) -> int:
     PagesManager.uses_pages_directory = False  # set before any session: a session's PagesManager keeps it
     try:
         settings = get_settings()
+        _check_sign_in(argv)
         prepare_state(settings)
     except UserError as exc:
         print(f"serve.py: {exc}", file=sys.stderr)
@@ -37,6 +38,27 @@ def main(argv: list[str]) -> int:
     start_indexing(settings)
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *argv]
     return cli.main()
+
+
+def _secrets_files(argv: list[str]) -> list[str]:
+    """The secrets files the server will read: `--secrets.files` when given, else Streamlit's configured ones."""
+    for i, arg in enumerate(argv):
+        if arg == "--secrets.files" and i + 1 < len(argv):
+            return [argv[i + 1]]
+        if arg.startswith("--secrets.files="):
+            return [arg.split("=", 1)[1]]
+    from streamlit import config
+
+    return list(config.get_option("secrets.files") or [])
+
+
+def _check_sign_in(argv: list[str]) -> None:
+    """A broken or partial `[auth]` (or a secrets file that is not TOML) stops the server before it serves, with
+    the problem named; the app's router refuses to serve anything on it as well."""
+    from rm_core.signin import auth_config, read_secrets
+
+    secrets, found = read_secrets(_secrets_files(argv))
+    auth_config(secrets, ", ".join(found) or "secrets.toml")
 
 
 if __name__ == "__main__":

@@ -61,3 +61,20 @@ def test_later_secrets_files_win_as_in_streamlit(tmp_path):
     second.write_text('[auth]\nclient_id = "two"\n')
     merged, found = read_secrets([first, second, tmp_path / "none.toml"])
     assert merged["auth"]["client_id"] == "two" and found == [str(first), str(second)]
+
+
+def test_serve_refuses_to_start_on_a_partial_auth_section_and_names_the_problem(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n')
+    env = {"PATH": "/usr/bin:/bin", "RM_HOME": str(tmp_path / "state"), "RM_EMBEDDINGS": "hash",
+           "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "serve.py", "--secrets.files", str(secrets), "--server.port", "1"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "cookie_secret is missing" in done.stderr and str(secrets) in done.stderr
+    assert not (tmp_path / "state").exists()  # refused before anything was written
