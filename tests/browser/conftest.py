@@ -48,29 +48,35 @@ def seed_state(home: Path, env: dict[str, str]) -> None:
     assert index.returncode == 0, index.stderr[-2000:]
 
 
+# serve.py is what `make run` serves with (legacy pages/ handling off, background indexing)
+SERVE_PY = ("serve.py",)
+# plain `streamlit run app.py`: what a user gets without the launcher (the router's own guards)
+STREAMLIT_RUN = ("-m", "streamlit", "run", "app.py")
+
+
 @contextlib.contextmanager
-def serve(home: Path, env: dict[str, str], *extra_args: str):
-    """Serve app.py on a free loopback port until the block ends; yields the base URL."""
-    port = free_port()
+def serve(home: Path, env: dict[str, str], *extra_args: str, port: int | None = None,
+          launcher: tuple[str, ...] = SERVE_PY, host: str = "127.0.0.1"):
+    """Serve the app on a loopback port (a free one unless given) until the block ends; yields the base URL
+    (`host` names it, e.g. `localhost` where an OIDC redirect URI says so)."""
+    port = port or free_port()
     log = open(home / "streamlit.log", "w")
-    # serve.py is what `make run` serves with (legacy pages/ handling off, background indexing)
-    proc = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, *launcher, "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1", *extra_args],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                     if r.read() == b"ok":
                         break
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{(home / 'streamlit.log').read_text()[-3000:]}")
+                raise RuntimeError(f"the app did not start:\n{(home / 'streamlit.log').read_text()[-3000:]}")
             time.sleep(0.2)  # polling the health endpoint, not waiting on the UI
-        yield base
+        yield f"http://{host}:{port}"
     finally:
         proc.terminate()
         try:

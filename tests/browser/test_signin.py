@@ -5,17 +5,14 @@ The app reads its secrets from a file of the test's own (`--secrets.files`), nev
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT, browser_env, wait_for_app
+from tests.browser.conftest import ROOT, STREAMLIT_RUN, browser_env, serve, wait_for_app
 from tests.pg import free_port
 
 pytestmark = pytest.mark.browser
@@ -45,34 +42,11 @@ def _secrets(path: Path, port: int, provider_url: str, *, complete: bool = True)
 
 @contextmanager
 def _serve(home: Path, secrets: Path, port: int):
-    env = browser_env(home)
-    env["RM_EMBEDDINGS"] = "hash"
-    log = open(home / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1",
-                             "--secrets.files", str(secrets)],
-                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://localhost:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{(home / 'streamlit.log').read_text()[-3000:]}")
-            time.sleep(0.2)  # polling the health endpoint, not waiting on the UI
+    """Plain `streamlit run app.py` (the router's own sign-in checks) with this test's secrets file."""
+    env = {**browser_env(home), "RM_EMBEDDINGS": "hash"}
+    with serve(home, env, "--secrets.files", str(secrets), port=port, launcher=STREAMLIT_RUN,
+               host="localhost") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
