@@ -51,11 +51,10 @@ def queued(home) -> int:
         return db.execute("select count(*) from index_outbox").fetchone()[0]
 
 
-@pytest.mark.xfail(reason="failed after the merge of this session's branches; open in the closing note", strict=False)
 def test_a_fresh_server_serves_first_and_indexes_in_the_background(fresh_world, browser):
     import app
 
-    titles = {title for _s, _p, title, _i in app.PAGES}
+    titles = {title for _s, _p, title, _i in app.PAGES + app.ADMIN_PAGES}  # the local user is admin
     assert queued(fresh_world) >= 300  # seeded, nothing embedded yet
     with make_run_server(fresh_world) as base:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -13,7 +13,6 @@ def _box_rows(page) -> list[str]:
     return [t for t in texts if t.startswith("LastWk")]  # the box rows (not the flash report's metrics table)
 
 
-@pytest.mark.xfail(reason="failed after the merge of this session's branches; open in the closing note", strict=False)
 def test_a_site_filter_recomputes_the_deck_and_the_flash_report_downloads(served_app, page, tmp_path):
     open_page(page, served_app, "metrics")
     assert_no_exception(page)
@@ -40,7 +39,7 @@ def test_a_site_filter_recomputes_the_deck_and_the_flash_report_downloads(served
     download.value.save_as(md)
     text = md.read_text()
     assert download.value.suggested_filename.startswith("flash-report-")
-    assert "Scope: Site\\: India" in text and "## Highlights" in text and "| Section | Metric | RAG |" in text
+    assert "Scope: Site: India" in text and "\\:" not in text and "## Highlights" in text and "| Section | Metric | RAG |" in text
     wait_for_app(page)  # a download click reruns the page; let it finish before the next click
 
     with page.expect_download() as download:

@@ -43,12 +43,11 @@ def test_no_page_requests_anything_from_another_host(served_app, guarded):
     assert foreign == []
 
 
-@pytest.mark.xfail(reason="failed after the merge of this session's branches; open in the closing note", strict=False)
 def test_a_narrative_with_a_remote_image_shows_a_link_and_fetches_nothing(served_app, guarded):
     page, foreign = guarded
     open_page(page, served_app, "mo_search")
     page.get_by_role("tab", name="New MO").click()
-    page.get_by_label("Title").fill("Pixel-tracked cash-out guide")
+    page.get_by_role("textbox", name="Title", exact=True).fill("Pixel-tracked cash-out guide")
     page.get_by_label("Narrative").fill(f"# Approved by Legal\n\nSellers follow a guide ![guide]({REMOTE_IMAGE}) "
                                         "and [https://intranet.example/sop](https://evil.example/login).")
     page.get_by_role("button", name="Create MO").click()
