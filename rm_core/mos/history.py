@@ -11,12 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rm_core.audit import record_event, snapshot
 from rm_core.errors import NotFound, UserError
-from rm_core.identity import Actor, require
-from rm_core.mos.repository import VERSIONED, _apply_to_index, _queue, validate_input
-from rm_core.store.db import read_session, write_session
-from rm_core.store.models import MO, MOVersion, utcnow
+from rm_core.identity import Actor
+from rm_core.mos.repository import VERSIONED, save_new_version
+from rm_core.store.db import read_session
+from rm_core.store.models import MO, MOVersion
 
 # Free text: shown as a line diff rather than two long cells.
 TEXT_FIELDS = ("summary", "narrative")
@@ -72,32 +71,16 @@ def restore_version(actor: Actor, mo_id: str, version: int, engine: Any = None,
     """Save `version`'s content of `mo_id` as a new version (audited `mo.restore`); the index follows.
 
     `expected_version` refuses the restore when someone saved the MO since the reader looked at it."""
-    require(actor, "mo.edit")
-    with write_session() as s:
-        mo = s.get(MO, mo_id)
-        if mo is None:
-            raise NotFound(f"No MO {mo_id}.")
-        if expected_version is not None and mo.version != expected_version:
-            raise UserError(f"{mo_id} was changed by {mo.updated_by} while you were looking (now version "
-                            f"{mo.version}); reload it before restoring.")
+
+    def content_of(s: Any, mo: MO) -> tuple[dict[str, Any], dict[str, Any]]:
         chosen = _versions(s, mo_id).get(version)
         if chosen is None:
             raise NotFound(f"{mo_id} has no version {version}.")
         if version == mo.version:
             raise UserError(f"Version {version} is the current version of {mo_id}; there is nothing to restore.")
-        before = snapshot(mo, list(VERSIONED))
-        restored = validate_input({**before, **{k: v for k, v in (chosen.snapshot or {}).items()
-                                                if k in VERSIONED}}).model_dump()
-        for key, value in restored.items():
-            setattr(mo, key, value)
-        after = snapshot(mo, list(VERSIONED))
-        if after == before:
-            raise UserError(f"{mo_id} already reads as version {version} did; there is nothing to restore.")
-        mo.version += 1
-        mo.updated_by, mo.updated_at = actor.name, utcnow()
-        s.add(MOVersion(mo_id=mo_id, version=mo.version, changed_by=actor.name, snapshot=after,
-                        note=f"restored version {version}"))
-        record_event(s, actor.name, "mo.restore", "mo", mo_id, before, {**after, "restored_version": version})
-        _queue(s, mo_id, "upsert")
-    _apply_to_index(engine, [mo_id])
-    return mo
+        return ({k: v for k, v in (chosen.snapshot or {}).items() if k in VERSIONED}, {"restored_version": version})
+
+    return save_new_version(actor, mo_id, content_of, engine=engine, note=f"restored version {version}",
+                            expected_version=expected_version, action="mo.restore", stale="while you were looking",
+                            reload="reload it before restoring",
+                            unchanged=f"{mo_id} already reads as version {version} did; there is nothing to restore.")

@@ -234,25 +234,39 @@ def update_mo(actor: Actor, mo_id: str, changes: dict[str, Any], engine: Any = N
 
     `expected_version` guards against two people editing the same MO at once: the later save is refused.
     """
+    return save_new_version(actor, mo_id, lambda _s, _mo: (changes, {}), engine=engine, note=note,
+                            expected_version=expected_version, action="mo.update",
+                            stale="while you were editing", reload="reload it and apply your change again")
+
+
+def save_new_version(actor: Actor, mo_id: str, changes_of: Callable[[Session, MO], tuple[dict[str, Any], dict]], *,
+                     engine: Any, note: str, expected_version: int | None, action: str, stale: str, reload: str,
+                     unchanged: str | None = None) -> MO:
+    """The one way an MO gets a new version (an edit, a restore): `changes_of(session, mo)` -> (field changes, extra
+    audit fields) is validated over the current content; when anything differs the version goes up, the snapshot is
+    kept, `action` is audited and the index follows. No change returns the MO as it is, or refuses with `unchanged`.
+    `expected_version` refuses the write when someone saved the MO since the reader looked ("... `stale` ...")."""
     require(actor, "mo.edit")
     with write_session() as s:
         mo = s.get(MO, mo_id)
         if mo is None:
             raise NotFound(f"No MO {mo_id}.")
         if expected_version is not None and mo.version != expected_version:
-            raise UserError(f"{mo_id} was changed by {mo.updated_by} while you were editing (now version "
-                            f"{mo.version}); reload it and apply your change again.")
+            raise UserError(f"{mo_id} was changed by {mo.updated_by} {stale} (now version {mo.version}); {reload}.")
         before = snapshot(mo, list(VERSIONED))
+        changes, extra = changes_of(s, mo)
         merged = validate_input({**before, **changes}).model_dump()
         for key, value in merged.items():
             setattr(mo, key, value)
         after = snapshot(mo, list(VERSIONED))
         if after == before:
+            if unchanged is not None:
+                raise UserError(unchanged)
             return mo
         mo.version += 1
         mo.updated_by, mo.updated_at = actor.name, utcnow()
         s.add(MOVersion(mo_id=mo_id, version=mo.version, changed_by=actor.name, snapshot=after, note=note))
-        record_event(s, actor.name, "mo.update", "mo", mo_id, before, after)
+        record_event(s, actor.name, action, "mo", mo_id, before, {**after, **extra})
         _queue(s, mo_id, "upsert")
     _apply_to_index(engine, [mo_id])
     return mo
