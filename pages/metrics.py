@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from pages._ai import method_caption, show_text
+from pages._ai import method_caption, show_text, streamed
 from pages._ui import act, current_actor, empty_state, record_key, run_action, share_link, show_flash
 from rm_core.ai.assist import log_result
 from rm_core.ai.narrative import narrative
@@ -400,7 +400,7 @@ with tab_flash:
         st.markdown("**Narrative** — a short paragraph per section, drafted from this deck; every number in it is a "
                     "number of the deck (a sentence with any other number is dropped).")
         if st.button("Draft the narrative", key="flash-narrative-btn"):
-            drafted = run_action(narrative, report)
+            drafted = run_action(streamed, narrative, report)
             ss["flash-narrative"] = (result.week_ending, run_action(log_result, actor, "narrative", drafted)
                                      if drafted else None)
         week, drafted = ss.get("flash-narrative", (None, None))

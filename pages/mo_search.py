@@ -8,7 +8,7 @@ from urllib.parse import quote
 import altair as alt
 import streamlit as st
 
-from pages._ai import method_caption
+from pages._ai import method_caption, streamed
 from pages._ui import act, csv_download, current_actor, empty_state, mo_engine, run_action, show_flash
 from rm_core import startup
 from rm_core.ai.ask import ask_repository
@@ -404,7 +404,7 @@ with ask_tab:
                              placeholder="e.g. how do sellers cash out gift cards before the payout?")
     ask_k = st.slider("MOs to use", 3, 20, 8, key="ask-k")
     if st.button("Ask", type="primary", disabled=not question.strip(), key="ask-btn"):
-        answered = run_action(ask_repository, question, engine, ask_k)
+        answered = run_action(streamed, ask_repository, question, engine, ask_k)
         st.session_state["ai_answer"] = run_action(log_result, actor, "ask", answered) if answered else None
     answered = st.session_state.get("ai_answer")
     if answered is not None:

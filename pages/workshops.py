@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import altair as alt
 import streamlit as st
 
-from pages._ai import method_caption, show_text
+from pages._ai import method_caption, show_text, streamed
 from pages._ui import act, current_actor, empty_state, flash, run_action, show_flash
 from rm_core import workshops as wk
 from rm_core.ai.assist import log_result
@@ -360,7 +360,7 @@ def ai_theme_tools(board: wk.Board, who) -> None:
                                                                name_themes(_theme_ideas(board)))
     if c2.button("Summarise the session (AI assist)", key="ai-summary"):
         st.session_state[f"ws-ai-summary-{ws.id}"] = run_action(log_result, actor, "session_summary",
-                                                                session_summary(_theme_ideas(board)))
+                                                                streamed(session_summary, _theme_ideas(board)))
     names = st.session_state.get(f"ws-ai-names-{ws.id}")
     if names is not None:
         method_caption(names)

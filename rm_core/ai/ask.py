@@ -109,6 +109,11 @@ def validate_citations(question: str, answer: _ModelAnswer, hits: list[Any]) -> 
     return Answer(question, statements, retrieved, removed), " ".join(parts)
 
 
+def _preview(partial: dict[str, Any]) -> str:
+    """The statements written so far, as the page streams them (citations are checked and shown afterwards)."""
+    return "\n\n".join(str(s.get("text", "")) for s in partial.get("statements") or [] if isinstance(s, dict))
+
+
 def _passages(hits: list[Any]) -> str:
     return "\n".join(f"[{h.mo_id}] {h.title}: {h.snippet}" for h in hits)
 
@@ -123,7 +128,7 @@ def ask_repository(question: str, engine: Any, k: int = 8, model: Any = FROM_SET
         if not hits:
             raise ModelFailure("no MO was retrieved for the question")
         parsed, stats = structured_call(chat, _ModelAnswer, ASK_TASK,
-                                        [("Question", question), ("MO passages", _passages(hits))])
+                                        [("Question", question), ("MO passages", _passages(hits))], preview=_preview)
         answer, note = validate_citations(question, parsed, hits)
         if not answer.statements:
             raise ModelFailure(f"no statement of the answer cited a retrieved MO. {note}".strip())

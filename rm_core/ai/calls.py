@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -56,9 +59,50 @@ def _usage(message: Any) -> tuple[int | None, int | None]:
     return meta.get("input_tokens"), meta.get("output_tokens")
 
 
-def _invoke(model: Any, messages: list[tuple[str, str]]) -> Any:
+_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("ai_stream_sink", default=None)
+
+
+@contextmanager
+def streaming(sink: Callable[[str], None]) -> Iterator[None]:
+    """While open, a call that can show its text as it is written sends each new piece of it to `sink` (the page
+    shows it as it arrives); the validated result still comes back as the call's return value."""
+    token = _SINK.set(sink)
     try:
+        yield
+    finally:
+        _SINK.reset(token)
+
+
+def _streamed(model: Any, messages: list[tuple[str, str]], preview: Callable[[Any], str]) -> Any:
+    """`model.stream(messages)` summed into one message; on every chunk the readable text of the partial JSON so far
+    (`preview` of it) is compared with what was already sent and only the new tail goes to the sink."""
+    from langchain_core.utils.json import parse_partial_json
+
+    sink = _SINK.get()
+    whole, sent = None, ""
+    for chunk in model.stream(messages):
+        whole = chunk if whole is None else whole + chunk
+        text = whole.content if isinstance(whole.content, str) else whole.text
+        try:
+            partial = parse_partial_json(_json_of(text))
+        except (json.JSONDecodeError, ValueError):
+            continue
+        shown = preview(partial) if isinstance(partial, dict) else ""
+        if shown.startswith(sent) and len(shown) > len(sent):
+            sink(shown[len(sent):])
+            sent = shown
+    if whole is None:
+        raise ModelFailure("the model's stream ended before any answer")
+    return whole
+
+
+def _invoke(model: Any, messages: list[tuple[str, str]], preview: Callable[[Any], str] | None = None) -> Any:
+    try:
+        if preview is not None and _SINK.get() is not None and hasattr(model, "stream"):
+            return _streamed(model, messages, preview)
         return model.invoke(messages)
+    except ModelFailure:
+        raise
     except Exception as exc:  # timeouts, refused connections, HTTP 5xx, provider errors: all mean "use offline"
         name = type(exc).__name__
         if "Timeout" in name or "timed out" in str(exc).lower():
@@ -66,10 +110,13 @@ def _invoke(model: Any, messages: list[tuple[str, str]]) -> Any:
         raise ModelFailure(f"the model call failed ({name}: {str(exc)[:160]})") from None
 
 
-def structured_call(model: Any, schema: type[T], task: str, data: list[tuple[str, str]]) -> tuple[T, CallStats]:
+def structured_call(model: Any, schema: type[T], task: str, data: list[tuple[str, str]],
+                    preview: Callable[[Any], str] | None = None) -> tuple[T, CallStats]:
     """Ask `model` for a `schema` object. `task` says what to do; `data` are (label, user text) blocks.
 
-    A reply that is not valid JSON for the schema gets one repair request; a second bad reply is a ModelFailure."""
+    A reply that is not valid JSON for the schema gets one repair request; a second bad reply is a ModelFailure.
+    With `preview` (partial answer dict -> its readable text) and a `streaming` sink open, the first reply is
+    streamed and its text sent to the sink as it arrives, before it is validated."""
     schema_text = json.dumps(schema.model_json_schema(), separators=(",", ":"))
     human = "\n\n".join([task, f"JSON schema of the answer: {schema_text}",
                          *[data_block(label, text) for label, text in data]])
@@ -79,13 +126,13 @@ def structured_call(model: Any, schema: type[T], task: str, data: list[tuple[str
     seen_tokens = False
     problem = ""
     for attempt in range(2):
-        reply = _invoke(model, messages)
+        reply = _invoke(model, messages, preview if attempt == 0 else None)
         i, o = _usage(reply)
         if i is not None or o is not None:
             seen_tokens = True
             tokens_in += i or 0
             tokens_out += o or 0
-        text = reply.content if isinstance(reply.content, str) else str(reply.content)
+        text = reply.content if isinstance(reply.content, str) else reply.text  # providers may answer in blocks
         try:
             parsed = schema.model_validate_json(_json_of(text))
         except ValidationError as exc:

@@ -130,11 +130,18 @@ def _deck_text(report: FlashReport) -> str:
     return "\n".join(lines)
 
 
+def _preview(partial: dict[str, Any]) -> str:
+    """The paragraphs written so far, section by section, as the page streams them (numbers are checked after)."""
+    parts = [p for p in partial.get("sections") or [] if isinstance(p, dict)]
+    return "\n\n".join(f"{p.get('section', '')}\n{p.get('paragraph', '')}".rstrip() for p in parts)
+
+
 def narrative(report: FlashReport, model: Any = FROM_SETTINGS) -> Assisted[list[SectionNarrative]]:
     sections = _sections(report)
 
     def with_model(chat: Any) -> tuple[list[SectionNarrative], str, CallStats]:
-        parsed, stats = structured_call(chat, _Narrative, NARRATIVE_TASK, [("The computed deck", _deck_text(report))])
+        parsed, stats = structured_call(chat, _Narrative, NARRATIVE_TASK, [("The computed deck", _deck_text(report))],
+                                        preview=_preview)
         allowed = deck_numbers(report)
         out, dropped = [], []
         for part in parsed.sections:

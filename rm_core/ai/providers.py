@@ -55,7 +55,7 @@ def build_chat_model(settings: Settings | None = None) -> Any | None:
     if chosen.provider == "openai":
         kwargs = {"timeout": settings.chat_timeout_s, "max_retries": settings.chat_retries,
                   "base_url": settings.chat_base_url, "api_key": settings.chat_api_key or "not-needed",
-                  "temperature": 0}
+                  "temperature": 0, "stream_usage": True}
     elif chosen.provider == "ollama":
         kwargs = {"base_url": settings.chat_base_url, "client_kwargs": {"timeout": settings.chat_timeout_s},
                   "temperature": 0}
@@ -63,7 +63,8 @@ def build_chat_model(settings: Settings | None = None) -> Any | None:
         from botocore.config import Config  # noqa: PLC0415 (only with langchain-aws installed)
 
         kwargs = {"config": Config(connect_timeout=settings.chat_timeout_s, read_timeout=settings.chat_timeout_s,
-                                   retries={"max_attempts": settings.chat_retries + 1}), "temperature": 0}
+                                   retries={"total_max_attempts": settings.chat_retries + 1, "mode": "standard"}), "temperature": 0,
+                  "endpoint_url": settings.chat_base_url}  # a VPC endpoint, when set
     try:
         from langchain.chat_models import init_chat_model
 

@@ -111,7 +111,8 @@ def session_summary(themes: list[ThemeIdeas], model: Any = FROM_SETTINGS) -> Ass
     def with_model(chat: Any) -> tuple[list[str], str, CallStats]:
         listing = "\n".join(f"Theme \"{t.name}\" ({len(t.ideas)} ideas, {t.votes or 0} votes):\n"
                             + "\n".join(f"- {i}" for i in t.ideas[:40]) for t in themes)
-        parsed, stats = structured_call(chat, _Summary, SUMMARY_TASK, [("Themes and their ideas", listing)])
+        parsed, stats = structured_call(chat, _Summary, SUMMARY_TASK, [("Themes and their ideas", listing)],
+                                        preview=lambda partial: " ".join(map(str, partial.get("sentences") or [])))
         vocabulary = set().union(*(terms(" ".join(t.ideas) + " " + t.name) for t in themes))
         kept = [" ".join(s.split()) for s in parsed.sentences if terms(s) & vocabulary]
         dropped = len(parsed.sentences) - len(kept)

@@ -71,6 +71,7 @@ class ChatServer:
     def __init__(self):
         self.replies: list[str] = []
         self.requests: list[dict] = []
+        self.chunks_sent = 0
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,10 +88,34 @@ class ChatServer:
                 if reply.startswith("SLOW:"):
                     _, seconds, reply = reply.split(":", 2)
                     time.sleep(float(seconds))
+                if body.get("stream"):
+                    self._stream(body["model"], reply)
+                    return
                 self._send(200, {"id": "cmpl-1", "object": "chat.completion", "created": 1, "model": body["model"],
                                  "choices": [{"index": 0, "finish_reason": "stop",
                                               "message": {"role": "assistant", "content": reply}}],
                                  "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160}})
+
+            def _stream(self, model, reply):
+                """Server-sent events as OpenAI streams them: the reply in 7-character pieces, then usage."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                base = {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 1, "model": model}
+                pieces = [reply[i:i + 7] for i in range(0, len(reply), 7)]
+                for n, piece in enumerate(pieces):
+                    delta = {"content": piece} | ({"role": "assistant"} if n == 0 else {})
+                    chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    server.chunks_sent += 1
+                done = base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                usage = base | {"choices": [], "usage": {"prompt_tokens": 120, "completion_tokens": 40,
+                                                         "total_tokens": 160}}
+                for chunk in (done, usage):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
 
             def _send(self, code, payload):
                 data = json.dumps(payload).encode()

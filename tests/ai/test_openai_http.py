@@ -63,3 +63,28 @@ def test_the_citation_check_removes_an_invented_id_over_http(openai_settings, ch
     assert result.value.citations == ["MO-0001"] and "MO-0666" in result.message
     chat_server.replies = ["HTTP500"]
     assert ask_repository("gift card payout bank change", engine, k=3).method == ASK_OFFLINE
+
+
+def test_an_answer_streams_over_http_piece_by_piece_and_the_checked_answer_still_wins(openai_settings, chat_server,
+                                                                                      engine):
+    from rm_core.ai.calls import streaming
+
+    chat_server.replies = [json.dumps({"statements": [
+        {"text": "Gift cards are listed cheap and the payout bank is switched.", "citations": ["MO-0001", "MO-0666"]},
+        {"text": "Buyers then report the codes as used.", "citations": ["MO-0001"]}]})]
+    pieces: list[str] = []
+    with streaming(pieces.append):
+        result = ask_repository("gift card cash out", engine)
+    assert chat_server.requests[0]["stream"] is True and chat_server.chunks_sent > 20
+    assert len(pieces) > 5  # shown as it arrived, not in one piece at the end
+    assert "".join(pieces) == ("Gift cards are listed cheap and the payout bank is switched.\n\n"
+                               "Buyers then report the codes as used.")
+    assert result.method == "openai:test-model" and (result.input_tokens, result.output_tokens) == (120, 40)
+    assert result.value.citations == ["MO-0001"] and "MO-0666" in result.message  # checked after streaming
+
+
+def test_without_a_stream_sink_the_same_call_is_one_plain_request(openai_settings, chat_server, engine):
+    chat_server.replies = [json.dumps({"statements": [{"text": "Gift cards are resold.", "citations": ["MO-0001"]}]})]
+    result = ask_repository("gift card cash out", engine)
+    assert not chat_server.requests[0].get("stream") and chat_server.chunks_sent == 0
+    assert result.value.text == "Gift cards are resold. [MO-0001]"

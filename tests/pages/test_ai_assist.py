@@ -168,6 +168,29 @@ def test_the_flash_narrative_with_a_model_drops_a_number_not_in_the_deck(state, 
     at = app_test("pages/metrics.py").run()
     at.button(key="flash-narrative-btn").click().run()
     assert not at.exception
-    streamed = " ".join(m.value for m in at.markdown)
-    assert "50.0%" in streamed and "9,999,999" not in streamed
+    shown = " ".join(m.value for m in [*at.markdown, *at.text])  # what was streamed is cleared for the checked text
+    assert "Requests resolved within SLA were 50.0%." in [t.value for t in at.text]
+    assert "9,999,999" not in shown
     assert any("not in the deck" in w.value for w in at.warning)
+
+
+def test_ask_with_a_model_streams_the_answer_then_shows_the_checked_one(seeded, monkeypatch):
+    """The page asks the model for a stream (st.write_stream shows it as it arrives); what stays on the page is the
+    checked answer, not the raw stream (its invented citation is gone)."""
+    streams: list[int] = []
+
+    class Counting(FakeListChatModel):
+        def _stream(self, *args, **kwargs):
+            for n, chunk in enumerate(super()._stream(*args, **kwargs)):
+                streams.append(n)
+                yield chunk
+
+    reply = json.dumps({"statements": [{"text": "Gift cards are resold.", "citations": ["MO-0002", "MO-0999"]}]})
+    monkeypatch.setattr("rm_core.ai.assist.build_chat_model", lambda: Counting(responses=[reply]))
+    at = app_test(PAGE).run()
+    at.text_input(key="ask-q").input("gift card resale").run()
+    at.button(key="ask-btn").click().run()
+    assert not at.exception
+    assert len(streams) == len(reply)  # the fake model streams a character at a time: every one was read
+    assert [t.value for t in at.text if "resold" in t.value] == ["Gift cards are resold."]
+    assert not any("writing" in c.value for c in at.caption)  # the streaming slot is cleared
