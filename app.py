@@ -12,7 +12,7 @@ from rm_core.errors import UserError
 from rm_core.identity import ROLE_PURPOSE, Actor, can, resolve_actor, resolve_signed_in
 from rm_core.settings import get_settings
 from rm_core.signin import AuthConfig, auth_config, is_local_visitor, read_secrets
-from rm_core.startup import index_warnings, prepare_state, start_indexing
+from rm_core.startup import import_shared_modules, index_warnings, prepare_state, start_indexing
 from rm_core.text import md_escape
 from pages._ui import mo_engine
 
@@ -43,6 +43,7 @@ def _prepared(database_url: str, home: str) -> list[str]:
     # Queued index writes (after seeding, an import, or a crash mid-save) are finished in the background, after
     # the embedding model is loaded; the MO page shows the progress and searches by keyword until then.
     # (serve.py starts this at launch already; a second start is a no-op.)
+    import_shared_modules()
     start_indexing(settings, mo_engine())
     return warnings
 

@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
 
     from rm_core.errors import UserError
     from rm_core.settings import get_settings
-    from rm_core.startup import prepare_state, start_indexing
+    from rm_core.startup import import_shared_modules, prepare_state, start_indexing
 
     PagesManager.uses_pages_directory = False  # set before any session: a session's PagesManager keeps it
     try:
@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
     except UserError as exc:
         print(f"serve.py: {exc}", file=sys.stderr)
         return 2
+    import_shared_modules()  # before the indexer's thread imports them too (see rm_core.startup)
     start_indexing(settings)
     sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *argv]
     return cli.main()

@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 
 BATCH = 64  # MOs embedded per step: progress moves every second or so, and a search never waits long for the lock
 
+# Libraries that both the background indexer (through sentence-transformers) and the first script run import.
+# Imported by two threads at once, a package with import cycles can hand one thread a half-initialised module
+# (Python breaks the import deadlock that way), which a first page on a fresh server met as an AttributeError.
+SHARED_MODULES = ("numpy", "pandas", "pyarrow", "narwhals", "altair", "polars", "PIL.Image", "scipy.sparse",
+                  "sklearn", "jinja2", "yaml", "dateutil.parser", "sqlalchemy", "chromadb",
+                  "rm_core.store.models", "rm_core.mos.embeddings", "rm_core.mos.engine", "rm_core.mos.repository")
+
 
 def prepare_state(settings: Settings) -> list[str]:
     """Migrate the database and repair what a crash may have left; returns warnings for the sidebar."""
@@ -104,6 +111,19 @@ def index_progress(settings: Settings) -> IndexProgress:
 def index_warnings(settings: Settings) -> list[str]:
     """Drift found and repaired by the background run (for the sidebar)."""
     return list(_state_for(settings).warnings)
+
+
+def import_shared_modules() -> list[str]:
+    """Import `SHARED_MODULES` in the calling thread before the indexer starts (under 3 s); the ones missing."""
+    import importlib
+
+    missing = []
+    for name in SHARED_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
 
 
 def start_indexing(settings: Settings, engine: Any | None = None) -> IndexProgress:

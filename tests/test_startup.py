@@ -99,3 +99,11 @@ def test_keyword_search_sees_an_edit_made_meanwhile(fresh, editor):
     assert not keyword_search(fresh.database_url, "brushing", k=5).hits
     update_mo(editor, "MO-0002", {"narrative": "Brushing parcels sent to strangers."})
     assert [h.mo_id for h in keyword_search(fresh.database_url, "brushing", k=5).hits] == ["MO-0002"]
+
+
+def test_the_libraries_the_indexer_shares_with_the_pages_are_imported_before_it_starts():
+    # a missing name here would be imported by two threads at once again on a fresh server
+    assert startup.import_shared_modules() == []
+    import sys
+
+    assert all(name in sys.modules for name in startup.SHARED_MODULES)

@@ -169,3 +169,15 @@ def shot(page, name: str) -> Path:
 def assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
         '[data-testid="stException"]').first.inner_text()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test carries the tail of the shared server's log: the page only shows a redacted error."""
+    outcome = yield
+    report = outcome.get_result()
+    env = item.funcargs.get("served_env") if hasattr(item, "funcargs") else None
+    if report.failed and env:
+        log = Path(env["RM_HOME"]) / "streamlit.log"
+        if log.exists():
+            report.sections.append(("served app log (tail)", log.read_text(errors="replace")[-4000:]))
