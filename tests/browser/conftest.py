@@ -56,14 +56,15 @@ STREAMLIT_RUN = ("-m", "streamlit", "run", "app.py")
 
 @contextlib.contextmanager
 def serve(home: Path, env: dict[str, str], *extra_args: str, port: int | None = None,
-          launcher: tuple[str, ...] = SERVE_PY, host: str = "127.0.0.1"):
+          launcher: tuple[str, ...] = SERVE_PY, host: str = "127.0.0.1", cwd: Path = ROOT):
     """Serve the app on a loopback port (a free one unless given) until the block ends; yields the base URL
-    (`host` names it, e.g. `localhost` where an OIDC redirect URI says so)."""
+    (`host` names it, e.g. `localhost` where an OIDC redirect URI says so; `cwd` is the tree whose
+    `.streamlit/config.toml` the server reads)."""
     port = port or free_port()
     log = open(home / "streamlit.log", "w")
     proc = subprocess.Popen([sys.executable, *launcher, "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1", *extra_args],
-                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                            env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while True:
