@@ -113,7 +113,10 @@ class MatchResult:
 # the top cosine against the next CROWD MOs or the whole repository (a near-topic miss stands out as much as a
 # match: the nearest MO is "nearest" either way), the alignment's own background over every MO, dense and BM25
 # agreeing, passage votes, the best single sentence of the MO, and a logistic regression on these (its intercept
-# does not carry from one corpus to the other). They stay in the reason shown.
+# does not carry from one corpus to the other). They stay in the reason shown. Re-tried 2026-12-04 for short
+# queries: the gap of the fused top score over the runner-up, the top MO's alignment over the next four's, and a
+# balanced logistic regression on up to nine of these signals (seller-fitted, threshold on the seller set): on F3
+# at most +1 no-match or +2 true matches right, and fitted on F3 the seller no-match short fell to 9-16 of 24.
 # Long notes have their own weights. Every note shares some words and some topic with many MOs, so the alignment
 # of a no-match note sits at 0.45-0.56 where a true one is at 0.49-0.66, and similarity + alignment alone left
 # F3's true notes at .571 right. What a true note has on top is the MO's exact terms in its best chunk: `coverage`
