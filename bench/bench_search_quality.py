@@ -295,7 +295,8 @@ def main() -> None:
         verdict = cross_corpus_verdict(rows_by_corpus)
         print("\ncalibration: share right per corpus x query type (no match -> new; true match -> known or related "
               "with a right MO in the top 3)")
-        print(f"  shipped settings (short coverage, alignment; notes coverage, alignment, discount; known at) = {shipped}")
+        print("  shipped settings (short coverage, alignment; notes coverage, alignment, discount; known at) = "
+              f"{shipped}")
         print(f"  {'corpus':7} {'group':19} {'target':>6} | {'shipped':^13} | {'held out: tuned on the other':^28} | "
               f"{'held-out queries':^16}")
         for corpus, other in (("seller", "f3"), ("f3", "seller")):
