@@ -22,6 +22,14 @@ CHROMIUM = os.environ.get("RM_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Every link text the sidebar ever showed (a page's init script records them; SHOWN reads them back).
+SHOWN = """() => Array.from(window.__navSeen || [])"""
+RECORD_NAV = """
+window.__navSeen = new Set();
+new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNavLink"]').forEach(
+    a => window.__navSeen.add(a.innerText.trim().split('\\n').pop().trim()))
+).observe(document, {subtree: true, childList: true, characterData: true});
+"""
 
 pytestmark = pytest.mark.browser
 

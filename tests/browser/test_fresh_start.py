@@ -14,18 +14,11 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ROOT, assert_no_exception, browser_env, serve, shot, wait_for_app
+from tests.browser.conftest import (RECORD_NAV, ROOT, SHOWN, assert_no_exception, browser_env, serve, shot,
+                                    wait_for_app)
 
 pytestmark = pytest.mark.browser
 SEARCH = "Describe what you are seeing, or type an MO id or keywords"
-# Every link text the sidebar may ever show: app.py's registered titles.
-SHOWN = """() => Array.from(window.__navSeen || [])"""
-RECORD_NAV = """
-window.__navSeen = new Set();
-new MutationObserver(() => document.querySelectorAll('[data-testid="stSidebarNavLink"]').forEach(
-    a => window.__navSeen.add(a.innerText.trim().split('\\n').pop().trim()))
-).observe(document, {subtree: true, childList: true, characterData: true});
-"""
 
 
 def make_run_server(home):
