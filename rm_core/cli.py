@@ -18,7 +18,7 @@ from rm_core.errors import UserError
 
 # Each module defines `register(subparsers)`; handlers import heavy libraries lazily so `--help` stays fast.
 DOMAIN_CLIS = (
-    "rm_core.store.cli",
+    "rm_core.state.cli",
     "rm_core.demo.cli",
     "rm_core.metrics.cli",
     "rm_core.reports.cli",

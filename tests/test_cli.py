@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from rm_core.cli import main
 from rm_core.identity import Actor, resolve_actor
-from rm_core.store.backup import backup
+from rm_core.state import backup_state
 from rm_core.store.db import read_session
 from rm_core.store.models import AuditEvent, Gap
 
@@ -46,7 +46,7 @@ def test_importing_gaps_from_a_folder_names_the_folder(state, tmp_path, capsys):
 def test_restoring_a_backup_missing_a_table_names_it_and_changes_nothing(state, tmp_path, capsys):
     resolve_actor("tester")  # the first local user is admin; resolving records a role event
     good = tmp_path / "good.zip"
-    backup(Actor("ada", "admin"), good)
+    backup_state(Actor("ada", "admin"), good)
     with read_session() as s:
         events_before = s.scalar(select(func.count()).select_from(AuditEvent))
     damaged = tmp_path / "damaged.zip"
@@ -65,7 +65,7 @@ def test_restoring_a_backup_missing_a_table_names_it_and_changes_nothing(state, 
 def test_restoring_a_backup_with_a_damaged_row_changes_nothing(state, tmp_path, capsys):
     resolve_actor("tester")
     good = tmp_path / "good.zip"
-    backup(Actor("ada", "admin"), good)
+    backup_state(Actor("ada", "admin"), good)
     damaged = tmp_path / "damaged.zip"
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(damaged, "w") as dst:
         for name in src.namelist():

@@ -57,3 +57,19 @@ def test_core_library_never_imports_streamlit():
                  if any(line.strip().startswith(("import streamlit", "from streamlit"))
                         for line in p.read_text().splitlines())]
     assert offenders == []
+
+
+def test_storage_imports_no_policy_module():
+    """rm_core/store is mechanism (engine, models, migrations, dump/load): it never imports who may do what
+    (identity), the audit log or a domain; those import it."""
+    import ast
+
+    allowed = ("rm_core.store", "rm_core.errors", "rm_core.settings")
+    offenders = []
+    for path in Path(PROJECT_ROOT, "rm_core", "store").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            offenders += [f"{path.relative_to(PROJECT_ROOT)}: {n}" for n in names
+                          if n.startswith("rm_core") and not n.startswith(allowed)]
+    assert offenders == []

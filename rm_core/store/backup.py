@@ -1,17 +1,18 @@
-"""Backup and restore of a whole state: every table as JSON lines in one zip (works on SQLite and PostgreSQL)."""
+"""Dump and load a whole database: every table as JSON lines in one zip (works on SQLite and PostgreSQL).
+
+Mechanism only: who may take or restore a backup, and the audit of it, live in `rm_core.state`."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
-from rm_core.audit import record_event
 from rm_core.errors import UserError
-from rm_core.identity import Actor, require
 from rm_core.store.db import read_session, write_session
 from rm_core.store.migrate import current_revision
 from rm_core.store.models import Base
@@ -36,10 +37,8 @@ def _decode(value):
     return value
 
 
-def backup(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str, int]:
-    """Write every table (and the hit-log files) to a zip; returns rows per table. Admin only: a backup holds the
-    users, their emails and every secret kept in the database."""
-    require(actor, "admin")
+def dump(path: Path, hits_dir: Path | None = None) -> dict[str, int]:
+    """Write every table (and the hit-log files) to a zip; returns rows per table."""
     counts: dict[str, int] = {}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf, read_session() as s:
         zf.writestr("meta.json", json.dumps({"format": FORMAT, "revision": current_revision(),
@@ -52,14 +51,13 @@ def backup(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str, 
         if hits_dir and hits_dir.exists():
             for f in sorted(hits_dir.glob("*.parquet")):
                 zf.write(f, f"hits/{f.name}")
-    with write_session() as s:
-        record_event(s, actor.name, "state.backup", "state", path.name, None, {"rows": sum(counts.values())})
     return counts
 
 
-def restore(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str, int]:
-    """Replace the whole database with a backup, in one transaction: a bad file changes nothing."""
-    require(actor, "admin")
+def load(path: Path, hits_dir: Path | None = None,
+         then: Callable[[Session, dict[str, int]], None] | None = None) -> dict[str, int]:
+    """Replace the whole database with a dump, in one transaction: a bad file changes nothing. `then(session,
+    rows per table)` runs inside that transaction (the caller's audit event)."""
     try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -89,7 +87,8 @@ def restore(actor: Actor, path: Path, hits_dir: Path | None = None) -> dict[str,
                 if rows:
                     s.execute(insert(table), rows)
             _reset_sequences(s)
-            record_event(s, actor.name, "state.restore", "state", path.name, None, counts)
+            if then is not None:
+                then(s, counts)
         if hits_dir is not None:
             hits_dir.mkdir(parents=True, exist_ok=True)
             for name in zf.namelist():

@@ -107,12 +107,12 @@ def test_an_mo_missing_passages_or_holding_old_content_is_reindexed_by_check(sta
 
 def test_after_a_restore_search_finds_nothing_the_restored_database_does_not_hold(state, admin, editor, tmp_path):
     from rm_core.mos.engine import MOSearchEngine
-    from rm_core.store.backup import backup, restore
-    from rm_core.store.cli import restore_index
+    from rm_core.state import backup_state, restore_state
+    from rm_core.state import restore_index
 
     engine = MOSearchEngine(state)
     create_mo(editor, {"title": "Forged invoices for brand registry", "narrative": "Sellers forge invoices."}, engine)
-    backup(admin, tmp_path / "before.zip")
+    backup_state(admin, tmp_path / "before.zip")
     from rm_core.mos.repository import update_mo
 
     update_mo(editor, "MO-0001", {"title": "Hijacked listings via zebra stickers"}, engine)
@@ -120,7 +120,7 @@ def test_after_a_restore_search_finds_nothing_the_restored_database_does_not_hol
               engine)
     assert engine.search("zebra stickers", k=1).hits[0].mo_id == "MO-0001"
 
-    restore(admin, tmp_path / "before.zip")
+    restore_state(admin, tmp_path / "before.zip")
     report = restore_index(state)
     assert report.stale_reindexed == 1 and report.orphans_removed == 1
     fresh = _fresh_engine(state)

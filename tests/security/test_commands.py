@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from rm_core.cli import main
 from rm_core.identity import Actor, resolve_actor, set_role
-from rm_core.store.backup import backup
+from rm_core.state import backup_state
 from rm_core.store.db import read_session, write_session
 from rm_core.store.models import AuditEvent, Base, HitLog
 
@@ -37,7 +37,7 @@ def as_role(state, tmp_path):
     def make(role: str):
         boss = resolve_actor("tester")
         set_role(boss, "ada", "admin")
-        backup(Actor("ada", "admin"), tmp_path / "good.zip")
+        backup_state(Actor("ada", "admin"), tmp_path / "good.zip")
         set_role(Actor("ada", "admin"), "tester", role)
         return tmp_path
     return make

@@ -88,16 +88,16 @@ def test_dependency_on_itself_is_refused(state, backend):
 
 
 def test_backup_and_restore_round_trip(state, backend, admin, tmp_path):
-    from rm_core.store.backup import backup, restore
+    from rm_core.state import backup_state, restore_state
 
     with write_session() as s:
         s.add(MO(id="MO-0009", title="Gift card laundering", first_seen=dt.date(2024, 2, 29)))
         record_event(s, "ada", "mo.create", "mo", "MO-0009")
-    counts = backup(admin, tmp_path / "b.zip")
+    counts = backup_state(admin, tmp_path / "b.zip")
     assert counts["mos"] == 1
     with write_session() as s:
         s.get(MO, "MO-0009").title = "changed"
-    restore(admin, tmp_path / "b.zip")
+    restore_state(admin, tmp_path / "b.zip")
     with read_session() as s:
         assert s.get(MO, "MO-0009").title == "Gift card laundering"
         assert s.get(MO, "MO-0009").first_seen == dt.date(2024, 2, 29)

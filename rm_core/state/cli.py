@@ -41,13 +41,13 @@ def _current(args) -> int:
 def _backup(args) -> int:
     from rm_core.cli import cli_actor
     from rm_core.settings import get_settings
-    from rm_core.store.backup import backup
+    from rm_core.state import backup_state
     from rm_core.store.db import check_database
     from rm_core.store.migrate import upgrade
 
     check_database()
     upgrade()
-    counts = backup(cli_actor(), args.out, get_settings().hits_path)
+    counts = backup_state(cli_actor(), args.out, get_settings().hits_path)
     print(f"wrote {args.out}: {sum(counts.values()):,} rows in {len(counts)} tables")
     return 0
 
@@ -57,7 +57,7 @@ def _restore(args) -> int:
     from rm_core.errors import UserError
     from rm_core.identity import require
     from rm_core.settings import get_settings
-    from rm_core.store.backup import restore
+    from rm_core.state import restore_index, restore_state
     from rm_core.store.db import check_database
     from rm_core.store.migrate import upgrade
 
@@ -68,16 +68,8 @@ def _restore(args) -> int:
     if not args.yes:
         raise UserError("restore replaces every record in the database; add --yes to confirm.")
     settings = get_settings()
-    counts = restore(actor, args.path, settings.hits_path)
+    counts = restore_state(actor, args.path, settings.hits_path)
     print(f"restored {sum(counts.values()):,} rows from {args.path}")
     print(f"search index: {restore_index(settings).describe()}")
     return 0
 
-
-def restore_index(settings):
-    """Bring the MO index to exactly the restored database: MOs it no longer holds are removed, MOs whose content
-    differs are indexed again (compared MO by MO, so a restore over a similar state re-embeds only what changed)."""
-    from rm_core.mos.engine import MOSearchEngine
-    from rm_core.mos.repository import sync_index
-
-    return sync_index(MOSearchEngine(settings))
