@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -63,24 +63,53 @@ class MatchSignals:
 
 
 @dataclass(frozen=True)
+class ModelJudgement:
+    """A chat model's judgement of the candidates (see `with_judgement` for how it counts)."""
+
+    verdict: str                   # the model's: known | related | new
+    mo_id: str | None              # the candidate it judged closest (None when it called every candidate new)
+    reason: str                    # its short reason, shown with the evidence
+    method: str                    # provider:model
+    effect: str = ""               # agrees | moved from X | not applied: ... (set by with_judgement)
+    ignored: tuple[str, ...] = ()  # ids it named that are not among the candidates (left out)
+
+    @property
+    def moved(self) -> bool:
+        return self.effect.startswith("moved")
+
+    def describe(self) -> str:
+        """The judgement in words, for the reason and the page."""
+        target = f" ({self.mo_id})" if self.mo_id and self.verdict != "new" else ""
+        ignored = f"; ids not among the candidates ignored: {', '.join(self.ignored)}" if self.ignored else ""
+        return f"{self.method} judged it {self.verdict}{target}: {self.reason} [{self.effect}{ignored}]"
+
+
+@dataclass(frozen=True)
 class MatchResult:
     verdict: str                       # known | related | new
     matches: list[MatchCandidate]
     signals: MatchSignals | None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    judgement: ModelJudgement | None = None   # a chat model's, when one was configured and answered
 
     @property
     def known_mo(self) -> str | None:
-        return self.matches[0].mo_id if self.verdict == "known" and self.matches else None
+        named = self.named
+        return named[0].mo_id if self.verdict == "known" and named else None
 
     @property
     def named(self) -> list[MatchCandidate]:
         """The MO(s) the verdict names: the matched MO when known, the closest RELATED_NAMED when related, none
-        when new (the candidates are still in `matches`)."""
+        when new (the candidates are still in `matches`). A model's judgement that moved the verdict puts the
+        candidate it chose first."""
+        ordered = self.matches
+        j = self.judgement
+        if j is not None and j.moved and j.mo_id and any(m.mo_id == j.mo_id for m in ordered):
+            ordered = sorted(ordered, key=lambda m: m.mo_id != j.mo_id)  # stable: the rest keep their rank
         if self.verdict == "known":
-            return self.matches[:1]
-        return self.matches[:RELATED_NAMED] if self.verdict == "related" else []
+            return ordered[:1]
+        return ordered[:RELATED_NAMED] if self.verdict == "related" else []
 
     @property
     def evidence(self) -> str:
@@ -90,10 +119,15 @@ class MatchResult:
     def public(self) -> dict[str, Any]:
         """The CLI's stable JSON shape: {"verdict", "matches": [{"mo_id", "title", "score"}]}, plus (added later)
         "named": the MO ids the verdict names, "evidence": the evidence in words, "strength"."""
-        return {"verdict": self.verdict,
-                "matches": [{"mo_id": m.mo_id, "title": m.title, "score": round(m.score, 4)} for m in self.matches],
-                "named": [m.mo_id for m in self.named], "evidence": self.evidence,
-                "strength": round(self.signals.strength, 4) if self.signals else None}
+        out = {"verdict": self.verdict,
+               "matches": [{"mo_id": m.mo_id, "title": m.title, "score": round(m.score, 4)} for m in self.matches],
+               "named": [m.mo_id for m in self.named], "evidence": self.evidence,
+               "strength": round(self.signals.strength, 4) if self.signals else None}
+        if self.judgement is not None:  # only when a chat model answered: "judgement": {verdict, mo_id, ...}
+            j = self.judgement
+            out["judgement"] = {"verdict": j.verdict, "mo_id": j.mo_id, "reason": j.reason, "method": j.method,
+                                "effect": j.effect, "ignored": list(j.ignored)}
+        return out
 
 
 # The verdict. MiniLM gives any fraud text a cosine of 0.4-0.6 to some fraud MO, so similarity alone cannot tell
@@ -153,6 +187,49 @@ def verdict_for(signals: MatchSignals | None) -> tuple[str, str]:
     if strength >= RELATED_AT:
         return "related", detail
     return "new", detail
+
+
+# A chat model's judgement (when RM_CHAT_MODEL names one; rm_core/ai/match_judge.py asks it) is one more signal,
+# weighed after the offline verdict and never instead of it:
+# - it may only judge the candidates search found (an id outside them is ignored and said so), so it can never
+#   name an MO the evidence did not put forward;
+# - it moves the verdict by at most one step (new <-> related <-> known) towards its own, and only when the offline
+#   strength is borderline: within MODEL_BAND of the related/known band [RELATED_AT, KNOWN_AT). Far from the
+#   thresholds the offline evidence decides, and a model disagreeing there is shown, not followed;
+# - its reason is shown with the evidence, and whether it agreed, moved the verdict or was not applied.
+# The band was not tuned against a model (none runs here); it is sized so that most wrong offline verdicts of both
+# corpora fall inside it while most right ones do not (bench prints both shares and the ceiling a perfect judge
+# would reach, and the floor an always-wrong one would leave).
+MODEL_BAND = 0.10
+VERDICT_STEPS = ("new", "related", "known")
+
+
+def borderline(signals: MatchSignals | None) -> bool:
+    """Whether a model's judgement may move the verdict: the strength is within MODEL_BAND of [RELATED_AT, KNOWN_AT)."""
+    return signals is not None and RELATED_AT - MODEL_BAND <= signals.strength < KNOWN_AT + MODEL_BAND
+
+
+def judged_verdict(offline: str, model: str, is_borderline: bool) -> str:
+    """The verdict after a model's judgement: one step from `offline` towards `model` when borderline, else `offline`."""
+    if not is_borderline or model == offline:
+        return offline
+    here, there = VERDICT_STEPS.index(offline), VERDICT_STEPS.index(model)
+    return VERDICT_STEPS[here + (1 if there > here else -1)]
+
+
+def with_judgement(result: MatchResult, judgement: ModelJudgement) -> MatchResult:
+    """`result` (the offline verdict) with the model's judgement weighed in by the rule above; the judgement's
+    `effect` says what it did, and the reason gains the model's reason."""
+    is_borderline = borderline(result.signals)
+    verdict = judged_verdict(result.verdict, judgement.verdict, is_borderline)
+    if verdict != result.verdict:
+        effect = f"moved from {result.verdict}"
+    elif judgement.verdict == result.verdict:
+        effect = "agrees"
+    else:
+        effect = "not applied: the offline evidence is not borderline"
+    judged = replace(judgement, effect=effect)
+    return replace(result, verdict=verdict, judgement=judged, reason=f"{result.reason}; model: {judged.describe()}")
 
 
 def note_units(notes: str, max_units: int = MAX_UNITS) -> list[str]:
