@@ -366,7 +366,11 @@ with match_tab:
         checked = st.form_submit_button("Check", type="primary")
     if checked:
         if notes.strip():
-            st.session_state["match"] = run_action(judge_match, notes, engine, 5)
+            checked_now = run_action(judge_match, notes, engine, 5)
+            if checked_now is not None and (checked_now.used_model or checked_now.message):
+                # a model was asked (it answered or the offline verdict stood in): an assisted action for the log
+                checked_now = run_action(log_result, actor, "mo_match", checked_now)
+            st.session_state["match"] = checked_now
             st.session_state["match_notes"] = notes
             st.session_state["match_at"] = utcnow()
         else:

@@ -165,7 +165,7 @@ def _match(args) -> int:
         for m in result.matches:
             print(f"  {m.mo_id}  {m.score:.3f}  {m.title}")
     if checked.message:
-        print(f"note: {checked.message}", file=sys.stderr)
+        print(f"warning: {checked.message}", file=sys.stderr)
     return 0
 
 

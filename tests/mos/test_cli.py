@@ -130,4 +130,4 @@ def test_match_with_a_model_prints_its_judgement_and_falls_back_when_it_fails(ho
     chat_endpoint.replies = ["HTTP500"]
     code, out, err = _run(capsys, "mo", "match", "--text-file", str(notes))
     assert code == 0 and out.startswith("verdict: ") and "model:" not in out
-    assert "note: The AI model gave no usable answer" in err and "offline method's result" in err
+    assert "warning: The AI model gave no usable answer" in err and "offline method's result" in err

@@ -210,6 +210,8 @@ def _check(at, notes=UTILITY_NOTES):
 def test_the_known_mo_check_without_a_model_shows_no_judgement(seeded):
     verdict = _check(app_test(PAGE).run())
     assert "Model's judgement" not in verdict and "MO-0001" in verdict
+    with read_session() as s:
+        assert s.query(AIUsage).filter(AIUsage.feature == "mo_match").count() == 0  # no model asked: no assist
 
 
 def test_the_known_mo_check_shows_the_models_judgement_and_reason(seeded, fake_model):
@@ -222,6 +224,9 @@ def test_the_known_mo_check_shows_the_models_judgement_and_reason(seeded, fake_m
     assert "Edited \\<b\\>utility bills\\</b\\> to pass identity checks." in verdict  # text, never HTML
     assert any("FakeListChatModel" in c.value and "AI model" in c.value for c in at.caption)
     assert any("MO-0999" in w.value and "ignored" in w.value for w in at.warning)  # not among the candidates
+    with read_session() as s:
+        usage = s.query(AIUsage).filter(AIUsage.feature == "mo_match").one()
+        assert usage.method.startswith("FakeListChatModel") and "MO-0999" in usage.fallback
 
 
 def test_a_failing_model_leaves_the_offline_verdict_and_says_why(seeded, fake_model):
@@ -231,3 +236,6 @@ def test_a_failing_model_leaves_the_offline_verdict_and_says_why(seeded, fake_mo
     assert "Model's judgement" not in verdict and "[MO-0001 · Forged utility bills at onboarding]" in verdict
     assert any("calibrated evidence" in c.value and "Written by" in c.value for c in at.caption)
     assert any("malformed" in w.value and "offline method's result" in w.value for w in at.warning)
+    with read_session() as s:
+        usage = s.query(AIUsage).filter(AIUsage.feature == "mo_match").one()
+        assert usage.method.startswith("offline: calibrated") and "malformed" in usage.fallback
