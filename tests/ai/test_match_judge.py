@@ -146,3 +146,14 @@ def test_with_judgement_keeps_a_clear_known_whatever_the_model_says():
     after = with_judgement(offline, ModelJudgement("new", None, "Different.", "fake:m"))
     assert after.verdict == "known" and after.known_mo == "F1007.001"
     assert after.reason.startswith("shares: otp; model: fake:m judged it new: Different. [not applied")
+
+
+def test_a_model_that_agrees_on_a_borderline_known_but_picks_another_candidate_names_that_one():
+    borderline_known = MatchSignals(0.5, 0.01, False, 0.1, 1.0, 0.5, alignment=0.55, salient_alignment=0.55)
+    assert borderline(borderline_known) and borderline_known.strength >= KNOWN_AT
+    candidates = [MatchCandidate("MO-0115", "Coupon stacking", 0.8), MatchCandidate("MO-0102", "Gift cards", 0.7)]
+    offline = MatchResult("known", candidates, borderline_known, "shares: discounted")
+    after = with_judgement(offline, ModelJudgement("known", "MO-0102", "Gift cards then a payout swap.", "fake:m"))
+    assert after.verdict == "known" and after.known_mo == "MO-0102"
+    assert after.judgement.effect == "agrees, and names its candidate first"
+    assert [m.mo_id for m in after.matches] == ["MO-0115", "MO-0102"]  # search's ranking stays as it was
