@@ -10,7 +10,7 @@ from rm_core.mos.match import (KNOWN_AT, MODEL_BAND, RELATED_AT, MatchCandidate,
 from tests.ai.conftest import NOTES, fake
 
 # with the hash embeddings of the test index (figures of the offline verdict, checked in the tests below)
-UTILITY = "Seller uploaded a utility bill edited in image software to pass KYC"   # known, strength 1.12: borderline
+UTILITY = "Seller uploaded a utility bill edited in image software to pass KYC"   # known, strength 1.05: borderline
 ADS = "bots click a rival seller's sponsored ads to drain its budget"            # new, strength 0.10: clear
 
 

@@ -196,7 +196,7 @@ def test_ask_with_a_model_streams_the_answer_then_shows_the_checked_one(seeded, 
     assert not any("writing" in c.value for c in at.caption)  # the streaming slot is cleared
 
 
-UTILITY_NOTES = ("Seller uploaded a utility bill that was edited in a PDF tool to pass identity verification at "
+UTILITY_NOTES = ("Utility bills edited in a PDF tool are uploaded by new sellers to pass the identity checks at "
                  "onboarding.")
 
 
