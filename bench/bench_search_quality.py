@@ -353,8 +353,8 @@ def main() -> None:
           "here): share right offline, with an always-right judge (ceiling), with an always-wrong judge (floor)")
     for corpus, groups in band.items():
         for group, c in sorted(groups.items()):
-            print(f"  {corpus:7} {group:19} in band {c['in band']:>2}/{c['n']:<3} wrong in band {c['wrong in band']:>2}/"
-                  f"{c['wrong']:<2} | offline {c['offline'] / c['n']:.3f} ceiling {c['ceiling'] / c['n']:.3f} "
+            print(f"  {corpus:7} {group:19} in band {c['in band']:>2}/{c['n']:<3} "
+                  f"wrong in band {c['wrong in band']:>2}/{c['wrong']:<2} | offline {c['offline'] / c['n']:.3f} ceiling {c['ceiling'] / c['n']:.3f} "
                   f"floor {c['floor'] / c['n']:.3f}")
     report["model band"] = band
     print(f"\n({time.perf_counter() - started:.0f} s)")

@@ -63,8 +63,8 @@ def test_a_model_that_agrees_keeps_the_verdict_and_its_reason_joins_the_evidence
     assert (match.judgement.verdict, match.judgement.mo_id, match.judgement.effect) == ("known", "MO-0004", "agrees")
     assert "model: FakeListChatModel" in match.reason and "utility bills edited in image software" in match.reason
     assert match.public()["judgement"] == {
-        "verdict": "known", "mo_id": "MO-0004", "reason": "Both are utility bills edited in image software to pass KYC.",
-        "method": result.method, "effect": "agrees", "ignored": []}
+        "verdict": "known", "mo_id": "MO-0004",
+        "reason": "Both are utility bills edited in image software to pass KYC.", "method": result.method, "effect": "agrees", "ignored": []}
 
 
 def test_a_model_moves_a_borderline_new_to_related_naming_its_candidate_first(engine):
