@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "tests" / "mos" / "eval"))
 import evalset  # noqa: E402
 from rm_core.mos.embeddings import MiniLMEmbeddings  # noqa: E402
 from rm_core.mos.match import (ALIGNMENT_WEIGHT, COVERAGE_WEIGHT, KNOWN_AT, NOTES_ALIGNMENT_WEIGHT,  # noqa: E402
-                               NOTES_COVERAGE_WEIGHT, NOTES_DISCOUNT, RELATED_AT, match_signals, verdict_for)
+                               NOTES_COVERAGE_WEIGHT, NOTES_DISCOUNT, RELATED_AT, SALIENT_WEIGHT, match_signals,
+                               verdict_for)
 from rm_core.mos.search import KEYWORD_WEIGHTS, NOTES_RANK_K, NOTES_RANK_WEIGHT, fuse  # noqa: E402
 
 METHODS = ("keyword", "dense", "fused")
@@ -43,9 +44,10 @@ FUSION_GRID = {
     "keyword": [(wc, wb) for wc in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) for wb in (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.2)],
     "notes": [(w, k) for w in (1.0, 2.0, 3.0, 4.0) for k in (1.0, 2.0, 5.0, 10.0, 60.0)],
 }
-# short queries: (coverage weight, alignment weight) and KNOWN_AT; then long notes, given that KNOWN_AT, their own
-# (coverage weight, alignment weight, discount onto the short scale)
-VERDICT_GRID = [(cw, aw) for cw in (0.0, 0.25, 0.5, 0.75, 1.0) for aw in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)]
+# short queries: (coverage weight, alignment weight, salient-word alignment weight) and KNOWN_AT; then long notes,
+# given that KNOWN_AT, their own (coverage weight, alignment weight, discount onto the short scale)
+VERDICT_GRID = [(cw, aw, sw) for cw in (0.0, 0.25, 0.5, 0.75, 1.0) for aw in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+                for sw in (0.0, 0.25, 0.5, 0.75, 1.0)]
 NOTES_GRID = [(cw, aw, nd / 100) for cw in (0.0, 0.5, 1.0, 2.0, 3.0) for aw in (0.5, 1.0, 1.5)
               for nd in range(-40, 81)]
 KNOWN_GRID = [t / 100 for t in range(30, 181)]
@@ -99,6 +101,7 @@ class VerdictRow:
     similarity: float
     coverage: float
     alignment: float
+    salient: float      # the alignment over the query's rarest words only
     long_text: bool
     top3: bool          # a right MO is among the 3 closest (always True for no match)
     held_out: bool
@@ -109,13 +112,13 @@ def target_group(q) -> str:
             + (" (notes)" if q.kind == "notes" else " (short)"))
 
 
-def verdicts_for(rows: list[VerdictRow], cw: float, aw: float, ncw: float, naw: float, nd: float,
+def verdicts_for(rows: list[VerdictRow], cw: float, aw: float, sw: float, ncw: float, naw: float, nd: float,
                  known_at: float) -> list[str]:
     related_at = known_at - (KNOWN_AT - RELATED_AT)
     out = []
     for r in rows:
         s = (r.similarity + ncw * r.coverage + naw * r.alignment - nd if r.long_text
-             else r.similarity + cw * r.coverage + aw * r.alignment)
+             else r.similarity + cw * r.coverage + aw * r.alignment + sw * r.salient)
         out.append("known" if s >= known_at else "related" if s >= related_at else "new")
     return out
 
@@ -145,9 +148,9 @@ def tune_verdict(rows: list[VerdictRow]):
     neither kind's plateau is decided by the other's worst group."""
     short = [r for r in rows if not r.long_text]
     notes = [r for r in rows if r.long_text]
-    cw, aw, _, _, _, known_at = plateau_middle([(cw, aw, 0.0, 0.0, 0.0, t) for cw, aw in VERDICT_GRID
-                                                for t in KNOWN_GRID], lambda p: calibration_score(short, p))
-    return plateau_middle([(cw, aw, ncw, naw, nd, known_at) for ncw, naw, nd in NOTES_GRID],
+    cw, aw, sw, _, _, _, known_at = plateau_middle([(cw, aw, sw, 0.0, 0.0, 0.0, t) for cw, aw, sw in VERDICT_GRID
+                                                    for t in KNOWN_GRID], lambda p: calibration_score(short, p))
+    return plateau_middle([(cw, aw, sw, ncw, naw, nd, known_at) for ncw, naw, nd in NOTES_GRID],
                           lambda p: calibration_score(notes, p))
 
 
@@ -159,9 +162,40 @@ def cross_corpus_verdict(rows_by_corpus) -> dict:
         tr = [r for r in rows_by_corpus[train] if not r.held_out]
         best = tune_verdict(tr)
         out[f"tuned on {train}, scored on {test}"] = {
-            "short cw, aw; notes cw, aw, discount; known at": best,
+            "short cw, aw, sw; notes cw, aw, discount; known at": best,
             "train": group_rates(tr, best), "test": group_rates(rows_by_corpus[test], best),
             "test, held-out queries only": group_rates([r for r in rows_by_corpus[test] if r.held_out], best)}
+    return out
+
+
+def strengths_for(rows: list[VerdictRow], cw, aw, sw, ncw, naw, nd, known_at) -> list[float]:
+    """Each row's strength on the shipped scale (KNOWN_AT) under these settings."""
+    shift = KNOWN_AT - known_at
+    return [(r.similarity + ncw * r.coverage + naw * r.alignment - nd if r.long_text
+             else r.similarity + cw * r.coverage + aw * r.alignment + sw * r.salient) + shift for r in rows]
+
+
+def model_band(rows_by_corpus, params) -> dict:
+    """What a chat model's judgement can do under `with_judgement`'s rule (one step, only within MODEL_BAND of the
+    related/known band), per corpus x group: queries inside the band, wrong offline verdicts inside it, and the
+    share right with a judge that is always right (the ceiling) or always wrong (the floor). No model runs here."""
+    from rm_core.mos.match import MODEL_BAND, judged_verdict
+
+    out = {}
+    for corpus, rows in rows_by_corpus.items():
+        groups: dict[str, dict[str, int]] = defaultdict(Counter)
+        for row, verdict, strength in zip(rows, verdicts_for(rows, *params), strengths_for(rows, *params)):
+            near = RELATED_AT - MODEL_BAND <= strength < KNOWN_AT + MODEL_BAND
+            truth, lie = ("new", "known") if row.expected == "new" else ("known", "new")
+            cell = groups[row.group]
+            cell["n"] += 1
+            cell["in band"] += near
+            cell["wrong"] += not right(row, verdict)
+            cell["wrong in band"] += near and not right(row, verdict)
+            cell["offline"] += right(row, verdict)
+            cell["ceiling"] += right(row, judged_verdict(verdict, truth, near))
+            cell["floor"] += right(row, judged_verdict(verdict, lie, near))
+        out[corpus] = {g: dict(c) for g, c in groups.items()}
     return out
 
 
@@ -180,7 +214,7 @@ def match_latency(engines, queries, n: int = 60) -> dict:
     real = match.term_alignment
     match._WORD_VECTORS.clear()
     for label, alignment in (("with alignment (cold word cache)", real), ("with alignment (warm)", real),
-                             ("baseline: without alignment", lambda *a, **k: (0.0, ()))):
+                             ("baseline: without alignment", lambda *a, **k: match.Alignment(0.0, ()))):
         match.term_alignment = alignment
         times = []
         try:
@@ -258,7 +292,8 @@ def main() -> None:
         given = verdict_for(signals)[0]
         top3 = not q.relevant or bool({m for m, _ in ranked[:3]} & set(q.relevant))
         rows_by_corpus[q.corpus].append(VerdictRow(target_group(q), expected, signals.similarity, signals.coverage,
-                                                   signals.alignment, signals.long_text, top3, q.held_out))
+                                                   signals.alignment, signals.salient_alignment, signals.long_text,
+                                                   top3, q.held_out))
         outcomes[(expected, given)] += 1
         called.append((expected, given, verdict_group(q)))
         by_group[verdict_group(q)].append(given == expected)
@@ -277,8 +312,8 @@ def main() -> None:
         print(f"  {'no-match queries' if group == 'no-match' else 'notes with no true MO'} called known: "
               f"{wrong.count('known')} of {len(wrong)}")
     print(f"  top-1 cosine alone can't separate: no-match queries reach cosine {max(nomatch_top):.2f}")
-    shipped = (COVERAGE_WEIGHT, ALIGNMENT_WEIGHT, NOTES_COVERAGE_WEIGHT, NOTES_ALIGNMENT_WEIGHT, NOTES_DISCOUNT,
-               KNOWN_AT)
+    shipped = (COVERAGE_WEIGHT, ALIGNMENT_WEIGHT, SALIENT_WEIGHT, NOTES_COVERAGE_WEIGHT, NOTES_ALIGNMENT_WEIGHT,
+               NOTES_DISCOUNT, KNOWN_AT)
     report["verdict"] = {"accuracy": round(correct / total, 3),
                          **{g: round(sum(v) / len(v), 3) for g, v in by_group.items()},
                          "confusion": {f"{e}->{p}": v for (e, p), v in sorted(outcomes.items())},
@@ -295,7 +330,8 @@ def main() -> None:
         verdict = cross_corpus_verdict(rows_by_corpus)
         print("\ncalibration: share right per corpus x query type (no match -> new; true match -> known or related "
               "with a right MO in the top 3)")
-        print("  shipped settings (short coverage, alignment; notes coverage, alignment, discount; known at) = "
+        print("  shipped settings (short coverage, alignment, salient alignment; notes coverage, alignment, discount; "
+              "known at) = "
               f"{shipped}")
         print(f"  {'corpus':7} {'group':19} {'target':>6} | {'shipped':^13} | {'held out: tuned on the other':^28} | "
               f"{'held-out queries':^16}")
@@ -306,9 +342,21 @@ def main() -> None:
                 print(f"  {corpus:7} {group:19} {target:>6.2f} | {_rate(mine.get(group))} | "
                       f"{_rate(cross['test'].get(group)):^28} | {_rate(cross['test, held-out queries only'].get(group)):^16}")
         for name, row in verdict.items():
-            print(f"  verdict {name}: {row['short cw, aw; notes cw, aw, discount; known at']}; on the "
+            print(f"  verdict {name}: {row['short cw, aw, sw; notes cw, aw, discount; known at']}; on the "
                   f"training corpus " + ", ".join(f"{g} {_rate(c).strip()}" for g, c in sorted(row["train"].items())))
         report["cross_corpus"] = {"fusion": fusion, "verdict": verdict}
+
+    from rm_core.mos.match import MODEL_BAND
+
+    band = model_band(rows_by_corpus, shipped)
+    print(f"\nchat model's judgement (one step, only within {MODEL_BAND} of the related/known band; no model runs "
+          "here): share right offline, with an always-right judge (ceiling), with an always-wrong judge (floor)")
+    for corpus, groups in band.items():
+        for group, c in sorted(groups.items()):
+            print(f"  {corpus:7} {group:19} in band {c['in band']:>2}/{c['n']:<3} "
+                  f"wrong in band {c['wrong in band']:>2}/{c['wrong']:<2} | offline {c['offline'] / c['n']:.3f} ceiling {c['ceiling'] / c['n']:.3f} "
+                  f"floor {c['floor'] / c['n']:.3f}")
+    report["model band"] = band
     print(f"\n({time.perf_counter() - started:.0f} s)")
     if args.json:
         print(json.dumps(report))

@@ -14,6 +14,7 @@ from rm_core import startup
 from rm_core.ai.ask import ask_repository
 from rm_core.ai.assist import log_result
 from rm_core.ai.draft import FIELDS as DRAFT_FIELDS, discard_draft, draft_mo, save_drafted_mo
+from rm_core.ai.match_judge import judge_match
 from rm_core.ai.usage import log_unassisted_mo
 from rm_core.store.models import utcnow
 from rm_core.identity import can
@@ -365,13 +366,18 @@ with match_tab:
         checked = st.form_submit_button("Check", type="primary")
     if checked:
         if notes.strip():
-            st.session_state["match"] = run_action(engine.match, notes, 5)
+            checked_now = run_action(judge_match, notes, engine, 5)
+            if checked_now is not None and (checked_now.used_model or checked_now.message):
+                # a model was asked (it answered or the offline verdict stood in): an assisted action for the log
+                checked_now = run_action(log_result, actor, "mo_match", checked_now)
+            st.session_state["match"] = checked_now
             st.session_state["match_notes"] = notes
             st.session_state["match_at"] = utcnow()
         else:
             st.session_state.pop("match", None)
             st.warning("Paste the notes first: what was observed, in a few sentences at least.")
-    result = st.session_state.get("match")
+    checked_match = st.session_state.get("match")
+    result = checked_match.value if checked_match is not None else None
     if result is not None:
         verdicts = {"known": ("Known MO", st.success), "related": ("Related to known MOs", st.warning),
                     "new": ("Likely a new MO", st.info)}
@@ -383,8 +389,14 @@ with match_tab:
             headline = f"**{label}:** closest " + ", ".join(mo_link(m.mo_id, m.title) for m in named)
         else:
             headline = f"**{label}.** No MO is close enough to call it known or related."
-        box(f"{headline}  \nEvidence: {md_escape(result.evidence)}")
+        judgement = result.judgement
+        said = (f"  \nModel's judgement ({md_escape(judgement.method)}): {judgement.verdict}"
+                + (f" as {md_escape(judgement.mo_id)}" if judgement.mo_id else "")
+                + f" — {md_escape(judgement.reason)} ({md_escape(judgement.effect)})" if judgement else "")
+        box(f"{headline}  \nEvidence: {md_escape(result.evidence)}{said}")
         st.caption(md_escape(result.reason))
+        if checked_match.used_model or checked_match.message:
+            method_caption(checked_match)
         st.dataframe([{"mo_id": m.mo_id, "title": m.title, "match score": m.score,
                        "open": f"?mo={quote(m.mo_id, safe='')}"} for m in result.matches],
                      hide_index=True, width="stretch",

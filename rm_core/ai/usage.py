@@ -17,7 +17,7 @@ from rm_core.identity import Actor, require
 from rm_core.store.db import write_session
 from rm_core.store.models import AIUsage, utcnow
 
-FEATURES = ("mo_draft", "ask", "theme_names", "session_summary", "narrative")
+FEATURES = ("mo_draft", "ask", "theme_names", "session_summary", "narrative", "mo_match")
 OUTCOMES = ("accepted", "edited", "discarded")
 MANUAL = "manual"  # a method that is no assist: an MO written from notes by hand (the baseline)
 

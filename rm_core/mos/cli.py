@@ -140,6 +140,7 @@ def _search(args) -> int:
 
 
 def _match(args) -> int:
+    from rm_core.ai.match_judge import judge_match
     from rm_core.errors import UserError
 
     try:
@@ -150,15 +151,21 @@ def _match(args) -> int:
         raise UserError(f"{args.text_file}: is empty; paste the investigation notes into it.")
     engine = _engine()
     _replay(engine)
-    result = engine.match(notes, k=args.k)
+    checked = judge_match(notes, engine, k=args.k)  # the offline verdict unless RM_CHAT_MODEL names a model
+    result = checked.value
     if args.format == "json":
-        print(json.dumps(result.public(), ensure_ascii=False))
+        print(json.dumps(result.public() | {"method": checked.method}
+                         | ({"note": checked.message} if checked.message else {}), ensure_ascii=False))
     else:
         named = ", ".join(f"{m.mo_id} ({m.title})" for m in result.named)
         print(f"verdict: {result.verdict}" + (f": {named}" if named else ""))
         print(f"evidence: {result.evidence}")
+        if result.judgement is not None:
+            print(f"model: {result.judgement.describe()}")
         for m in result.matches:
             print(f"  {m.mo_id}  {m.score:.3f}  {m.title}")
+    if checked.message:
+        print(f"warning: {checked.message}", file=sys.stderr)
     return 0
 
 

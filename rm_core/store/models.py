@@ -471,7 +471,7 @@ class AIUsage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(64))
-    feature: Mapped[str] = mapped_column(String(32))   # mo_draft | ask | theme_names | session_summary | narrative
+    feature: Mapped[str] = mapped_column(String(32))   # mo_draft | ask | theme_names | session_summary | narrative | mo_match
     method: Mapped[str] = mapped_column(String(128))   # offline method name, provider:model, or manual
     provider: Mapped[str] = mapped_column(String(32), default="offline")
     model: Mapped[str] = mapped_column(String(128), default="")

@@ -84,3 +84,50 @@ def test_an_invalid_file_exits_2_naming_row_and_field_and_writes_nothing(home, c
     assert code == 2 and "bad.csv" in err and "row 3" in err and "description" in err
     code, out, _ = _run(capsys, "mo", "search", "gift card", "--format", "json")
     assert code == 0 and json.loads(out)["results"] == []
+
+
+def test_match_without_a_model_says_the_offline_method_and_has_no_judgement(home, capsys):
+    _imported(home, capsys)
+    notes = home / "notes.txt"
+    notes.write_text("Seller listed gift cards at a discount and moved the payout bank account to a mule.",
+                     encoding="utf-8")
+    code, out, err = _run(capsys, "mo", "match", "--text-file", str(notes), "--format", "json")
+    result = json.loads(out)
+    assert code == 0 and result["method"].startswith("offline: calibrated evidence")
+    assert "judgement" not in result and "note" not in result and err == ""
+
+
+@pytest.fixture
+def chat_endpoint(home, monkeypatch):
+    """RM_CHAT_MODEL pointing at the OpenAI-compatible loopback server the AI tests use."""
+    from rm_core.settings import get_settings
+    from tests.ai.conftest import ChatServer
+
+    with ChatServer() as server:
+        for name, value in (("RM_CHAT_MODEL", "openai:test-model"), ("RM_CHAT_BASE_URL", server.url),
+                            ("RM_CHAT_API_KEY", "sk-test"), ("RM_CHAT_TIMEOUT_S", "2"), ("RM_CHAT_RETRIES", "0")):
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        yield server
+
+
+def test_match_with_a_model_prints_its_judgement_and_falls_back_when_it_fails(home, capsys, chat_endpoint):
+    _imported(home, capsys)
+    notes = home / "notes.txt"
+    notes.write_text("Applicants sent electricity invoices altered in a photo editor to get through identity "
+                     "checks.", encoding="utf-8")
+    chat_endpoint.replies = [json.dumps({"candidates": [
+        {"mo_id": "MO-0103", "verdict": "known", "reason": "Edited utility bills to pass identity checks."}]})]
+    code, out, _ = _run(capsys, "mo", "match", "--text-file", str(notes), "--format", "json")
+    result = json.loads(out)
+    assert code == 0 and result["method"] == "openai:test-model"
+    assert result["judgement"]["mo_id"] == "MO-0103" and result["judgement"]["verdict"] == "known"
+    assert result["judgement"]["reason"] == "Edited utility bills to pass identity checks."
+    assert "[MO-0103] Forged utility bills" in chat_endpoint.requests[0]["messages"][1]["content"]
+    chat_endpoint.replies = [json.dumps({"candidates": [{"mo_id": "MO-0103", "verdict": "known", "reason": "Same."}]})]
+    code, out, _ = _run(capsys, "mo", "match", "--text-file", str(notes))
+    assert "\nmodel: openai:test-model judged it known (MO-0103): Same. [" in out
+    chat_endpoint.replies = ["HTTP500"]
+    code, out, err = _run(capsys, "mo", "match", "--text-file", str(notes))
+    assert code == 0 and out.startswith("verdict: ") and "model:" not in out
+    assert "warning: The AI model gave no usable answer" in err and "offline method's result" in err

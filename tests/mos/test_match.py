@@ -3,29 +3,44 @@ import json
 import pytest
 
 from rm_core.errors import UserError
+from rm_core.mos.records import MODoc
 from rm_core.mos.match import (ALIGNMENT_WEIGHT, COVERAGE_WEIGHT, KNOWN_AT, NOTES_ALIGNMENT_WEIGHT, NOTES_DISCOUNT,
-                               RELATED_AT,
+                               RELATED_AT, SALIENT_WEIGHT,
                                MatchCandidate, MatchResult, MatchSignals, match_signals, note_units, term_alignment,
                                verdict_for)
 
 
 def signals(similarity, margin=0.0, agree=False, coverage=0.0, votes=1.0, long_text=False, passages=1, alignment=0.0,
-            shared=()):
+            shared=(), salient=None):
+    """Hand-made signals; the salient words' alignment is the whole query's unless given."""
     return MatchSignals(similarity, margin, agree, coverage, votes, similarity, passages=passages,
-                        long_text=long_text, alignment=alignment, shared=shared)
+                        long_text=long_text, alignment=alignment, shared=shared,
+                        salient_alignment=alignment if salient is None else salient)
 
 
 def test_a_high_similarity_alone_is_not_enough_to_call_an_mo_known():
     # MiniLM gives near-topic no-match queries 0.4-0.59: without the MO's vocabulary that is not a match
     assert verdict_for(signals(0.59, margin=0.1, agree=True, alignment=0.40))[0] == "new"
-    assert signals(0.59, alignment=0.40).strength == pytest.approx(0.59 + ALIGNMENT_WEIGHT * 0.40)
+    assert signals(0.59, alignment=0.40).strength == pytest.approx(0.59 + (ALIGNMENT_WEIGHT + SALIENT_WEIGHT) * 0.40)
 
 
 def test_words_close_to_the_mos_own_turn_a_paraphrase_into_known():
     # a paraphrase whose salient words have close words in the MO ("electricity" ~ "utility"), at a low cosine
     paraphrase = signals(0.38, alignment=0.70, shared=(("electricity", "utility"),))
-    assert paraphrase.strength == pytest.approx(0.38 + ALIGNMENT_WEIGHT * 0.70 + COVERAGE_WEIGHT * 0.0)
+    assert paraphrase.strength == pytest.approx(0.38 + ALIGNMENT_WEIGHT * 0.70 + SALIENT_WEIGHT * 0.70)
     assert paraphrase.strength >= KNOWN_AT and verdict_for(paraphrase)[0] == "known"
+
+
+def test_the_querys_rarest_words_count_again_a_match_must_hold_its_most_specific_terms():
+    # the same cosine and whole-query alignment: what decides is whether the rarest words have a close MO word
+    # ("sponsored", "budgets" against an MO about promotions: no; "cvv", "skimmer" against a card-skimming MO: yes)
+    common_only = signals(0.50, alignment=0.55, salient=0.40)
+    rarest_held = signals(0.50, alignment=0.55, salient=0.80)
+    assert rarest_held.strength - common_only.strength == pytest.approx(SALIENT_WEIGHT * 0.40)
+    assert verdict_for(common_only)[0] == "new" and verdict_for(rarest_held)[0] == "known"
+    # long notes do not use it: their exact-term coverage already weighs their rarest words
+    assert signals(0.5, alignment=0.5, long_text=True, salient=0.0).strength == signals(
+        0.5, alignment=0.5, long_text=True, salient=1.0).strength
 
 
 def test_long_notes_are_weighed_on_their_own_terms_the_mos_exact_words_count_more():
@@ -39,7 +54,7 @@ def test_long_notes_are_weighed_on_their_own_terms_the_mos_exact_words_count_mor
     # one more (0.14); coverage weighs NOTES_COVERAGE_WEIGHT there, nothing in a ten-word query
     assert verdict_for(signals(0.43, alignment=0.54, coverage=0.08, long_text=True, passages=4))[0] == "new"
     assert verdict_for(signals(0.54, alignment=0.63, coverage=0.14, long_text=True, passages=4))[0] == "known"
-    assert signals(0.54, alignment=0.63, coverage=0.14).strength == pytest.approx(0.54 + 0.63)
+    assert signals(0.54, alignment=0.63, coverage=0.14).strength == pytest.approx(0.54 + 0.63 + COVERAGE_WEIGHT * 0.14)
 
 
 def test_in_between_evidence_is_related_and_the_reason_names_the_evidence_and_the_signals():
@@ -65,12 +80,28 @@ def test_the_result_names_the_matched_mo_when_known_the_closest_when_related_and
 
 
 def test_alignment_finds_the_query_words_the_mo_holds_rarest_first(engine):
-    score, shared = term_alignment(engine, "gift cards payout and a forklift", "MO-0001")
+    score, shared, _ = term_alignment(engine, "gift cards payout and a forklift", "MO-0001")
     words = [q for q, _ in shared]
     assert "gift" in words and "payout" in words and "forklift" not in words
     assert 0.0 < score < 1.0
-    unrelated, nothing = term_alignment(engine, "forklift warehouse dock", "MO-0001")
-    assert nothing == () and unrelated < 0.1
+    unrelated, nothing, salient = term_alignment(engine, "forklift warehouse dock", "MO-0001")
+    assert nothing == () and unrelated < 0.1 and salient < 0.1
+
+
+def test_salient_alignment_weighs_only_the_querys_rarest_words(engine):
+    # "forklift" and "pallet" appear in no MO (the rarest words: highest idf) and have nothing close in MO-0001;
+    # the common words the MO does hold lift the whole-query alignment, not the salient one
+    whole = term_alignment(engine, "forklift pallet gift cards payout bank account sellers", "MO-0001")
+    assert whole.score > whole.salient
+    rarest_held = term_alignment(engine, "payout disbursement mule", "MO-0001")
+    assert rarest_held.salient == pytest.approx(rarest_held.score)  # three words: the rarest three are all of them
+    assert rarest_held.salient > 0.9
+
+
+def test_a_query_with_no_word_to_align_uses_the_mos_exact_terms_instead(engine):
+    engine.index([MODoc("MO-0009", "3DS bypass", "Fraudsters get around 3DS checks on card payments.", {})])
+    _, _, sig = match_signals(engine, "3DS")
+    assert sig.alignment == sig.salient_alignment == sig.coverage > 0.0
 
 
 def test_an_empty_index_means_new():

@@ -194,3 +194,48 @@ def test_ask_with_a_model_streams_the_answer_then_shows_the_checked_one(seeded, 
     assert len(streams) == len(reply)  # the fake model streams a character at a time: every one was read
     assert [t.value for t in at.text if "resold" in t.value] == ["Gift cards are resold."]
     assert not any("writing" in c.value for c in at.caption)  # the streaming slot is cleared
+
+
+UTILITY_NOTES = ("Utility bills edited in a PDF tool are uploaded by new sellers to pass the identity checks at "
+                 "onboarding.")
+
+
+def _check(at, notes=UTILITY_NOTES):
+    at.text_area(key="notes").input(notes)
+    next(b for b in at.button if b.label == "Check").click().run()
+    assert not at.exception
+    return next(m.value for m in [*at.success, *at.warning, *at.info] if "Evidence:" in m.value)
+
+
+def test_the_known_mo_check_without_a_model_shows_no_judgement(seeded):
+    verdict = _check(app_test(PAGE).run())
+    assert "Model's judgement" not in verdict and "MO-0001" in verdict
+    with read_session() as s:
+        assert s.query(AIUsage).filter(AIUsage.feature == "mo_match").count() == 0  # no model asked: no assist
+
+
+def test_the_known_mo_check_shows_the_models_judgement_and_reason(seeded, fake_model):
+    fake_model.append(json.dumps({"candidates": [
+        {"mo_id": "MO-0001", "verdict": "known", "reason": "Edited <b>utility bills</b> to pass identity checks."},
+        {"mo_id": "MO-0999", "verdict": "known", "reason": "Made up."}]}))
+    at = app_test(PAGE).run()
+    verdict = _check(at)
+    assert "Model's judgement (FakeListChatModel" in verdict and "known as MO-0001" in verdict
+    assert "Edited \\<b\\>utility bills\\</b\\> to pass identity checks." in verdict  # text, never HTML
+    assert any("FakeListChatModel" in c.value and "AI model" in c.value for c in at.caption)
+    assert any("MO-0999" in w.value and "ignored" in w.value for w in at.warning)  # not among the candidates
+    with read_session() as s:
+        usage = s.query(AIUsage).filter(AIUsage.feature == "mo_match").one()
+        assert usage.method.startswith("FakeListChatModel") and "MO-0999" in usage.fallback
+
+
+def test_a_failing_model_leaves_the_offline_verdict_and_says_why(seeded, fake_model):
+    fake_model += ["not json", "still not json"]
+    at = app_test(PAGE).run()
+    verdict = _check(at)
+    assert "Model's judgement" not in verdict and "[MO-0001 · Forged utility bills at onboarding]" in verdict
+    assert any("calibrated evidence" in c.value and "Written by" in c.value for c in at.caption)
+    assert any("malformed" in w.value and "offline method's result" in w.value for w in at.warning)
+    with read_session() as s:
+        usage = s.query(AIUsage).filter(AIUsage.feature == "mo_match").one()
+        assert usage.method.startswith("offline: calibrated") and "malformed" in usage.fallback

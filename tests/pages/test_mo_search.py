@@ -79,8 +79,8 @@ def test_opening_an_mo_shows_detail_history_and_edit_saves_a_version(seeded):
 def test_known_mo_check_gives_a_verdict_naming_the_mo_with_a_link_and_the_evidence(seeded):
     at = app_test(PAGE).run()
     # one run for the text and the click, as a form sends them: the first click checks what was typed
-    at.text_area(key="notes").input("Seller uploaded a utility bill that was edited in a PDF tool to pass "
-                                    "identity verification at onboarding.")
+    at.text_area(key="notes").input("Utility bills edited in a PDF tool are uploaded by new sellers to pass the "
+                                    "identity checks at onboarding.")
     [b for b in at.button if b.label == "Check"][0].click().run()
     assert not at.exception
     table = [d.value for d in at.dataframe if "match score" in d.value.columns][0]
