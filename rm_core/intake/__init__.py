@@ -4,6 +4,7 @@ roadmap initiatives, and carried into the next OP1 workshop (`rm_core.workshops.
 The public face pages and scripts import from; see each module for the details (`ideas` documents who may do
 what).
 """
+from rm_core.intake.duplicates import SimilarRecord, similar_records, similar_to_idea
 from rm_core.intake.ideas import (DECISIONS, NEXT_STATUSES, SITES, STATUS_LABELS, STATUSES, THEMES, HistoryEntry,
                                   IdeaInput, IntakeDetail, IntakeRecord, StatusMove, WorkshopUse, get_idea,
                                   intake_counts, list_ideas, may_submit, may_triage, merge_idea, move_idea, my_ideas,
@@ -13,5 +14,5 @@ __all__ = [
     "DECISIONS", "NEXT_STATUSES", "SITES", "STATUS_LABELS", "STATUSES", "THEMES", "HistoryEntry", "IdeaInput",
     "IntakeDetail", "IntakeRecord", "StatusMove", "WorkshopUse", "get_idea", "intake_counts", "list_ideas",
     "may_submit", "may_triage", "merge_idea", "move_idea", "my_ideas", "submit_idea", "support_idea",
-    "validate_idea",
+    "validate_idea", "SimilarRecord", "similar_records", "similar_to_idea",
 ]
