@@ -5,6 +5,7 @@ The public face pages and scripts import from; see each module for the details (
 what).
 """
 from rm_core.intake.duplicates import SimilarRecord, similar_records, similar_to_idea
+from rm_core.intake.transfer import INTAKE_COLUMNS, export_ideas, import_ideas
 from rm_core.intake.ideas import (DECISIONS, NEXT_STATUSES, SITES, STATUS_LABELS, STATUSES, THEMES, HistoryEntry,
                                   IdeaInput, IntakeDetail, IntakeRecord, StatusMove, WorkshopUse, get_idea,
                                   intake_counts, list_ideas, may_submit, may_triage, merge_idea, move_idea, my_ideas,
@@ -15,4 +16,5 @@ __all__ = [
     "IntakeDetail", "IntakeRecord", "StatusMove", "WorkshopUse", "get_idea", "intake_counts", "list_ideas",
     "may_submit", "may_triage", "merge_idea", "move_idea", "my_ideas", "submit_idea", "support_idea",
     "validate_idea", "SimilarRecord", "similar_records", "similar_to_idea",
+    "INTAKE_COLUMNS", "export_ideas", "import_ideas",
 ]
