@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "tests" / "mos" / "eval"))
 
 import evalset  # noqa: E402
 from rm_core.mos.embeddings import MiniLMEmbeddings  # noqa: E402
-from rm_core.mos.match import (ALIGNMENT_WEIGHT, COVERAGE_WEIGHT, KNOWN_AT, NOTES_DISCOUNT,  # noqa: E402
-                               RELATED_AT, match_signals, verdict_for)
+from rm_core.mos.match import (ALIGNMENT_WEIGHT, COVERAGE_WEIGHT, KNOWN_AT, NOTES_ALIGNMENT_WEIGHT,  # noqa: E402
+                               NOTES_COVERAGE_WEIGHT, NOTES_DISCOUNT, RELATED_AT, match_signals, verdict_for)
 from rm_core.mos.search import KEYWORD_WEIGHTS, NOTES_RANK_K, NOTES_RANK_WEIGHT, fuse  # noqa: E402
 
 METHODS = ("keyword", "dense", "fused")
@@ -43,8 +43,11 @@ FUSION_GRID = {
     "keyword": [(wc, wb) for wc in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0) for wb in (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.2)],
     "notes": [(w, k) for w in (1.0, 2.0, 3.0, 4.0) for k in (1.0, 2.0, 5.0, 10.0, 60.0)],
 }
-VERDICT_GRID = [(cw, aw, nd) for cw in (0.0, 0.25, 0.5, 0.75, 1.0) for aw in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
-                for nd in (0.0, 0.05, 0.1, 0.15, 0.2)]
+# short queries: (coverage weight, alignment weight) and KNOWN_AT; then long notes, given that KNOWN_AT, their own
+# (coverage weight, alignment weight, discount onto the short scale)
+VERDICT_GRID = [(cw, aw) for cw in (0.0, 0.25, 0.5, 0.75, 1.0) for aw in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)]
+NOTES_GRID = [(cw, aw, nd / 100) for cw in (0.0, 0.5, 1.0, 2.0, 3.0) for aw in (0.5, 1.0, 1.5)
+              for nd in range(-40, 81)]
 KNOWN_GRID = [t / 100 for t in range(30, 181)]
 # The issue's targets: share of each group given the right answer ("new" for no match; known or related, with the
 # right MO in the top 3, for a true match).
@@ -106,11 +109,13 @@ def target_group(q) -> str:
             + (" (notes)" if q.kind == "notes" else " (short)"))
 
 
-def verdicts_for(rows: list[VerdictRow], cw: float, aw: float, nd: float, known_at: float) -> list[str]:
+def verdicts_for(rows: list[VerdictRow], cw: float, aw: float, ncw: float, naw: float, nd: float,
+                 known_at: float) -> list[str]:
     related_at = known_at - (KNOWN_AT - RELATED_AT)
     out = []
     for r in rows:
-        s = r.similarity + cw * r.coverage + aw * r.alignment - nd * r.long_text
+        s = (r.similarity + ncw * r.coverage + naw * r.alignment - nd if r.long_text
+             else r.similarity + cw * r.coverage + aw * r.alignment)
         out.append("known" if s >= known_at else "related" if s >= related_at else "new")
     return out
 
@@ -136,8 +141,14 @@ def calibration_score(rows: list[VerdictRow], params) -> tuple[float, float]:
 
 
 def tune_verdict(rows: list[VerdictRow]):
-    grid = [(cw, aw, nd, t) for cw, aw, nd in VERDICT_GRID for t in KNOWN_GRID]
-    return plateau_middle(grid, lambda p: calibration_score(rows, p))
+    """Short queries set the scale (their weights and KNOWN_AT); long notes are then fitted onto it on their own, so
+    neither kind's plateau is decided by the other's worst group."""
+    short = [r for r in rows if not r.long_text]
+    notes = [r for r in rows if r.long_text]
+    cw, aw, _, _, _, known_at = plateau_middle([(cw, aw, 0.0, 0.0, 0.0, t) for cw, aw in VERDICT_GRID
+                                                for t in KNOWN_GRID], lambda p: calibration_score(short, p))
+    return plateau_middle([(cw, aw, ncw, naw, nd, known_at) for ncw, naw, nd in NOTES_GRID],
+                          lambda p: calibration_score(notes, p))
 
 
 def cross_corpus_verdict(rows_by_corpus) -> dict:
@@ -148,7 +159,7 @@ def cross_corpus_verdict(rows_by_corpus) -> dict:
         tr = [r for r in rows_by_corpus[train] if not r.held_out]
         best = tune_verdict(tr)
         out[f"tuned on {train}, scored on {test}"] = {
-            "coverage weight, alignment weight, notes discount, known at": best,
+            "short cw, aw; notes cw, aw, discount; known at": best,
             "train": group_rates(tr, best), "test": group_rates(rows_by_corpus[test], best),
             "test, held-out queries only": group_rates([r for r in rows_by_corpus[test] if r.held_out], best)}
     return out
@@ -266,7 +277,8 @@ def main() -> None:
         print(f"  {'no-match queries' if group == 'no-match' else 'notes with no true MO'} called known: "
               f"{wrong.count('known')} of {len(wrong)}")
     print(f"  top-1 cosine alone can't separate: no-match queries reach cosine {max(nomatch_top):.2f}")
-    shipped = (COVERAGE_WEIGHT, ALIGNMENT_WEIGHT, NOTES_DISCOUNT, KNOWN_AT)
+    shipped = (COVERAGE_WEIGHT, ALIGNMENT_WEIGHT, NOTES_COVERAGE_WEIGHT, NOTES_ALIGNMENT_WEIGHT, NOTES_DISCOUNT,
+               KNOWN_AT)
     report["verdict"] = {"accuracy": round(correct / total, 3),
                          **{g: round(sum(v) / len(v), 3) for g, v in by_group.items()},
                          "confusion": {f"{e}->{p}": v for (e, p), v in sorted(outcomes.items())},
@@ -283,7 +295,8 @@ def main() -> None:
         verdict = cross_corpus_verdict(rows_by_corpus)
         print("\ncalibration: share right per corpus x query type (no match -> new; true match -> known or related "
               "with a right MO in the top 3)")
-        print(f"  shipped settings (coverage, alignment, notes discount, known at) = {shipped}")
+        print("  shipped settings (short coverage, alignment; notes coverage, alignment, discount; known at) = "
+              f"{shipped}")
         print(f"  {'corpus':7} {'group':19} {'target':>6} | {'shipped':^13} | {'held out: tuned on the other':^28} | "
               f"{'held-out queries':^16}")
         for corpus, other in (("seller", "f3"), ("f3", "seller")):
@@ -293,7 +306,7 @@ def main() -> None:
                 print(f"  {corpus:7} {group:19} {target:>6.2f} | {_rate(mine.get(group))} | "
                       f"{_rate(cross['test'].get(group)):^28} | {_rate(cross['test, held-out queries only'].get(group)):^16}")
         for name, row in verdict.items():
-            print(f"  verdict {name}: {row['coverage weight, alignment weight, notes discount, known at']}; on the "
+            print(f"  verdict {name}: {row['short cw, aw; notes cw, aw, discount; known at']}; on the "
                   f"training corpus " + ", ".join(f"{g} {_rate(c).strip()}" for g, c in sorted(row["train"].items())))
         report["cross_corpus"] = {"fusion": fusion, "verdict": verdict}
     print(f"\n({time.perf_counter() - started:.0f} s)")

@@ -4,6 +4,11 @@ A hit log has one row per rule hit: `rule_id`, `entity_id`, `event_time`, `label
 false_positive or unlabeled), optionally `action` (enforced or shadow; a missing column or blank value means
 enforced) and `amount_usd`. Anything else is refused as a whole with a `ValidationFailed` naming the file, the
 column, the first bad row and the value. Rows are numbered from 1 (the first data row, under the header).
+
+Model detectors (issue #18) share the log: a model row names its model in `detector_id` (not `rule_id`) and
+carries `score` (0–1) and the model's current `threshold` (0–1, the same on every row of the model). Rows
+scored below the threshold are kept: they are what a lower threshold would flag. A row that fills both
+`rule_id` and a model field, a model row without score or threshold, or a score outside 0–1 is refused.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from rm_core.errors import Problem, UserError, ValidationFailed
 
 REQUIRED_COLUMNS = ("rule_id", "entity_id", "event_time", "label")
 OPTIONAL_COLUMNS = ("action", "amount_usd")
+MODEL_COLUMNS = ("detector_id", "score", "threshold")  # model rows; a log may hold only these, no rule_id
 # Code order is the precedence order: an entity's label is the highest code among its hits.
 LABELS = ("unlabeled", "false_positive", "confirmed_bad")
 UNLABELED, FALSE_POSITIVE, CONFIRMED_BAD = 0, 1, 2
@@ -48,6 +54,12 @@ class HitLog:
     enforced: np.ndarray
     event_time: np.ndarray
     amount_usd: np.ndarray | None
+    score: np.ndarray | None = None  # float64 per row, NaN on rule rows; None when the log has no model
+    thresholds: dict[str, float] | None = None  # model id -> current threshold
+
+    @property
+    def model_ids(self) -> tuple[str, ...]:
+        return tuple(r for r in self.rule_ids if r in (self.thresholds or {}))
 
     @property
     def rows(self) -> int:
@@ -90,21 +102,29 @@ def load_hit_log(source: str | Path | bytes | BinaryIO | pl.DataFrame, *, name: 
         raise ValidationFailed(Problem("the file is empty (no header, no rows)", file=label)) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise ValidationFailed(Problem(f"not a readable Parquet or CSV file ({_short(exc)})", file=label)) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in schema]
+    has_models = "detector_id" in schema
+    missing = [c for c in REQUIRED_COLUMNS if c not in schema and not (c == "rule_id" and has_models)]
+    if has_models:
+        missing += [c for c in ("score", "threshold") if c not in schema]
     if missing and len(schema) == 1 and any(sep in next(iter(schema)) for sep in ";\t|"):
         raise ValidationFailed(Problem("the header reads as one column; save the file as comma-separated CSV",
                                        file=label, field=next(iter(schema))))
     if missing:
         raise ValidationFailed([Problem(f"missing column '{c}' (a hit log needs {', '.join(REQUIRED_COLUMNS)})",
                                         file=label, field=c) for c in missing])
-    unknown = [c for c in schema if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    unknown = [c for c in schema if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + MODEL_COLUMNS]
     if unknown:  # a misspelt `acton` or `amount` would otherwise be ignored and every hit read as enforced
-        known = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+        known = ", ".join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + MODEL_COLUMNS)
         raise ValidationFailed([Problem(f"unknown column (a hit log has {known})", file=label, row=1, field=c)
                                 for c in unknown])
     problems: list[Problem] = []
-    exprs = [pl.col("rule_id").cast(pl.String), pl.col("entity_id").cast(pl.String),
-             pl.col("label").cast(pl.String)]
+    exprs = [(pl.col("rule_id").cast(pl.String) if "rule_id" in schema else pl.lit(None, pl.String).alias("rule_id")),
+             pl.col("entity_id").cast(pl.String), pl.col("label").cast(pl.String)]
+    if has_models:
+        exprs.append(pl.col("detector_id").cast(pl.String))
+        for c in ("score", "threshold"):
+            raw = pl.col(c).cast(pl.String).str.strip_chars()
+            exprs += [raw.cast(pl.Float64, strict=False).alias(c), raw.alias(f"_raw_{c}")]
     exprs += _time_exprs(schema["event_time"], label, problems)
     if "action" in schema:
         exprs.append(pl.col("action").cast(pl.String))
@@ -234,6 +254,14 @@ def _encode(frame: pl.DataFrame, label: str) -> HitLog:
              else pl.lit(True)).alias("_enforced"),
         )
         _check(frame, label)
+        score, thresholds = None, None
+        if "detector_id" in frame.columns:
+            model_row = ~_blank_value(frame["detector_id"])
+            thresholds = _model_thresholds(frame, model_row, label)
+            frame = frame.with_columns(pl.when(model_row.alias("m")).then(pl.col("detector_id"))
+                                       .otherwise(pl.col("rule_id")).alias("rule_id"))
+            score = frame["score"].fill_null(float("nan")).to_numpy().copy()
+            score[~model_row.to_numpy()] = np.nan
         rule_codes, rule_names = _dense_codes(frame["rule_id"])
         order = np.array(sorted(range(rule_names.len()), key=lambda i: _natural(rule_names[i])), dtype=np.int64)
         rank = np.empty_like(order)
@@ -254,15 +282,43 @@ def _encode(frame: pl.DataFrame, label: str) -> HitLog:
         enforced=frame["_enforced"].to_numpy(),
         event_time=frame["event_time"].to_numpy().astype("datetime64[us]", copy=False),
         amount_usd=amount,
+        score=score,
+        thresholds=thresholds,
     )
+
+
+def _blank_value(values: pl.Series) -> pl.Series:
+    return values.is_null() | (values.str.strip_chars() == "")
+
+
+def _model_thresholds(frame: pl.DataFrame, model_row: pl.Series, label: str) -> dict[str, float]:
+    """Each model's threshold; a model whose rows disagree on it is refused, naming the first row that differs."""
+    models = (frame.with_row_index("_row").filter(model_row)
+              .group_by("detector_id", maintain_order=True)
+              .agg(pl.col("threshold").first().alias("t"), pl.col("threshold").n_unique().alias("k"),
+                   pl.col("_row").filter(pl.col("threshold") != pl.col("threshold").first()).first().alias("bad")))
+    problems = [Problem(f"model '{m}' has more than one threshold in the log; give its current one on every row",
+                        file=label, row=int(bad) + 1, field="threshold")
+                for m, _, k, bad in models.iter_rows() if k > 1]
+    if problems:
+        raise ValidationFailed(problems)
+    clash = frame.with_row_index("_row").filter(model_row & (frame["detector_id"].is_in(frame["rule_id"].drop_nulls()
+                                                                                      .implode())))
+    if clash.height:
+        row, name = clash.select("_row", "detector_id").row(0)
+        raise ValidationFailed(Problem(f"'{name}' names both a rule and a model; detector ids must be unique",
+                                       file=label, row=int(row) + 1, field="detector_id"))
+    return {m: float(t) for m, t, _, _ in models.iter_rows()}
 
 
 def _check(frame: pl.DataFrame, label: str) -> None:
     """Refuse the log, naming file, column, first row and value, if any row breaks a rule of the format."""
     raw_time = "_raw_event_time" if "_raw_event_time" in frame.columns else "event_time"
     # (column to quote, field, message, rows that break it); evaluated together in one pass over the log.
+    models = "detector_id" in frame.columns
     checks: list[tuple[str, str, str, pl.Expr]] = [
-        ("rule_id", "rule_id", "empty value; every hit needs a rule_id", _blank("rule_id")),
+        ("rule_id", "rule_id", "empty value; every hit needs a rule_id" + (" or a detector_id" if models else ""),
+         _blank("rule_id") & (_blank("detector_id") if models else pl.lit(True))),
         ("entity_id", "entity_id", "empty value; every hit needs an entity_id", _blank("entity_id")),
         ("label", "label", "unknown label '{value}'; use confirmed_bad, false_positive or unlabeled",
          pl.col("_label_code") < 0),
@@ -271,6 +327,20 @@ def _check(frame: pl.DataFrame, label: str) -> None:
     if raw_time != "event_time":
         checks.append((raw_time, "event_time", "unparseable time '{value}'; " + _TIME_HINT,
                        pl.col("event_time").is_null() & pl.col(raw_time).is_not_null()))
+    if models:
+        model, rule = ~_blank("detector_id"), ~_blank("rule_id")
+        checks += [
+            ("rule_id", "rule_id", "row mixes a rule ('{value}') with model fields; a row is a rule hit (rule_id) "
+             "or a model score (detector_id, score, threshold)",
+             rule & (model | ~_blank("_raw_score") | ~_blank("_raw_threshold"))),
+            ("_raw_score", "score", "model row without a score; give its score (0–1)", model & _blank("_raw_score")),
+            ("_raw_score", "score", "score '{value}' is not a number from 0 to 1",
+             model & ~_blank("_raw_score") & ~pl.col("score").is_between(0, 1).fill_null(False)),
+            ("_raw_threshold", "threshold", "model row without a threshold; give the model's current threshold (0–1)",
+             model & _blank("_raw_threshold")),
+            ("_raw_threshold", "threshold", "threshold '{value}' is not a number from 0 to 1",
+             model & ~_blank("_raw_threshold") & ~pl.col("threshold").is_between(0, 1).fill_null(False)),
+        ]
     if "action" in frame.columns:
         checks.append(("action", "action", "unknown action '{value}'; use enforced or shadow (blank means enforced)",
                        (pl.col("action") != "enforced") & (pl.col("action") != "shadow") & (pl.col("action") != "")))

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import polars as pl
 
-from rm_core.errors import Problem, ValidationFailed
+from rm_core.errors import Problem, UserError, ValidationFailed
 from rm_core.rules.hitlog import CONFIRMED_BAD, FALSE_POSITIVE, LABELS, UNLABELED, HitLog, load_hit_log
 
 _CHUNK = 1 << 16  # entities per pass: keeps each word's slice and the accumulator in cache
@@ -39,6 +39,10 @@ _WEEK_US = 7 * 86_400 * 1_000_000
 
 IMPACT_FIELDS = ("retired", "flagged_before", "flagged_after", "lost_confirmed_bad", "avoided_false_positive",
                  "lost_unlabeled", "lost_exposure_usd", "precision_before", "precision_after")
+THRESHOLD_FIELDS = ("gained_confirmed_bad", "added_false_positive", "gained_unlabeled", "models")
+MODEL_FIELDS = ("model_id", "threshold", "proposed_threshold", "flagged", "flagged_proposed", "confirmed_bad",
+                "confirmed_bad_proposed", "false_positive_proposed", "precision", "precision_proposed",
+                "recall_proposed", "only_this_model_proposed")
 RULE_STATS_FIELDS = ("rule_id", "hits", "entities", "confirmed_bad", "false_positive", "unlabeled", "precision",
                      "last_hit", "unique_confirmed_bad")
 
@@ -77,6 +81,12 @@ class PreparedHits:
     flagged: int
     has_amount: bool
     weight: np.ndarray | None = None  # (positions,) entities per position (signatures); None: one each
+    # Model detectors (#18): their codes among rule_ids, current thresholds, and per model and entity
+    # position the highest score among enforced rows (model_scores) and shadow rows; -1 where unscored.
+    model_codes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    model_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    model_shadow_scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     lost_lookup: Callable | None = field(default=None, repr=False)  # entity lists for weighted positions
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -129,6 +139,33 @@ class PreparedHits:
                                             field=what) for r in unknown])
         return np.array(sorted({self.rule_index[r] for r in wanted}), dtype=np.int64)
 
+    @property
+    def model_ids(self) -> tuple[str, ...]:
+        return tuple(self.rule_ids[c] for c in self.model_codes)
+
+    def model_slot(self, code: int) -> int:
+        return int(np.flatnonzero(self.model_codes == code)[0])
+
+    def model_thresholds(self, thresholds: Mapping[str, float]) -> dict[int, float]:
+        """Codes -> proposed thresholds; a rule, an unknown id or a value outside 0–1 is refused, naming it."""
+        problems, out = [], {}
+        for name, value in thresholds.items():
+            name = name.strip()
+            if name not in self.rule_index:
+                problems.append(Problem(f"unknown model id '{name}': no row in the log carries it",
+                                        file=self.source, field="threshold"))
+            elif self.rule_index[name] not in set(self.model_codes.tolist()):
+                problems.append(Problem(f"'{name}' is a rule, not a model; a rule has no threshold",
+                                        file=self.source, field="threshold"))
+            elif not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                problems.append(Problem(f"threshold {value!r} for '{name}' is not a number from 0 to 1",
+                                        file=self.source, field="threshold"))
+            else:
+                out[self.rule_index[name]] = float(value)
+        if problems:
+            raise ValidationFailed(problems)
+        return out
+
     def rule_mask(self, codes: np.ndarray) -> np.ndarray:
         """One uint64 word per 64 rules with the bits of `codes` set."""
         words = np.zeros(self.enforced_bits.shape[0], dtype=np.uint64)
@@ -177,10 +214,26 @@ def prepare_hits(log: HitLog, since: date | None = None, until: date | None = No
     when = rows(log.event_time).view(np.int64)
     n_rules, n_all = len(log.rule_ids), int(log.entity_ids.len())
     words = max(1, (n_rules + 63) // 64)
+    # Model rows fire (act like a rule hit) when their score reaches the model's threshold; the rest only
+    # lend their entity's label and amount and are kept as scores for a threshold what-if.
+    model_codes = np.array([i for i, r in enumerate(log.rule_ids) if r in (log.thresholds or {})], dtype=np.int64)
+    scored = None
+    if model_codes.size:
+        score = rows(log.score)
+        threshold = np.full(n_rules, np.nan)
+        threshold[model_codes] = [log.thresholds[log.rule_ids[c]] for c in model_codes]
+        is_model = ~np.isnan(score)
+        scored = (rule[is_model], entity[is_model], score[is_model], enforced[is_model])
+        fire = ~is_model | (score >= threshold[rule])
+        all_entity, all_label = entity, label
+        amount_rows = rows(log.amount_usd) if log.amount_usd is not None else None
+        rule, entity, label, enforced, when = rule[fire], entity[fire], label[fire], enforced[fire], when[fire]
+    else:
+        all_entity, all_label, amount_rows = entity, label, None
 
     # Per entity: label by precedence (codes are ordered so the largest wins) and whether any rule flags it.
     entity_label = np.full(n_all, -1, dtype=np.int8)
-    np.maximum.at(entity_label, entity, label)
+    np.maximum.at(entity_label, all_entity, all_label)
     is_flagged = np.zeros(n_all, dtype=bool)
     is_flagged[entity[enforced]] = True
     present = np.flatnonzero(entity_label >= 0)
@@ -218,12 +271,13 @@ def prepare_hits(log: HitLog, since: date | None = None, until: date | None = No
         amount = np.zeros(n_present)
         if log.amount_usd is not None:
             amount[:] = -np.inf
-            amounts = rows(log.amount_usd)
+            amounts = rows(log.amount_usd) if amount_rows is None else amount_rows
+            where = at if amount_rows is None else position[all_entity]
             known = ~np.isnan(amounts)
             if known.all():
-                np.maximum.at(amount, at, amounts)
+                np.maximum.at(amount, where, amounts)
             else:
-                np.maximum.at(amount, at[known], amounts[known])
+                np.maximum.at(amount, where[known], amounts[known])
             amount[~np.isfinite(amount)] = 0.0
 
         _, shadow_rule, shadow_entity = _rule_bits(rule[shadow_rows], at[shadow_rows], words, n_present)
@@ -239,6 +293,19 @@ def prepare_hits(log: HitLog, since: date | None = None, until: date | None = No
                                      n_rules))
     catch_ptr, catch_members = _csr(catch_rule, catch_entity, n_rules)
     shadow_ptr, shadow_members = _csr(shadow_rule, shadow_entity, n_rules)
+    model_scores = np.zeros((0, n_present))
+    model_shadow_scores = model_scores
+    if scored is not None:
+        # Per model and entity, its highest score among enforced rows (and, apart, among shadow rows);
+        # -1 where the model never scored the entity in the window.
+        slot = np.full(n_rules, -1, dtype=np.int64)
+        slot[model_codes] = np.arange(model_codes.size)
+        m_rule, m_entity, m_score, m_enforced = scored
+        model_scores = np.full((model_codes.size, n_present), -1.0)
+        model_shadow_scores = np.full((model_codes.size, n_present), -1.0)
+        for target, keep in ((model_scores, m_enforced), (model_shadow_scores, ~m_enforced)):
+            flat = slot[m_rule[keep]] * n_present + position[m_entity[keep]]
+            np.maximum.at(target.reshape(-1), flat, m_score[keep])
 
     return PreparedHits(
         source=log.source, since=since, until=until, rule_ids=log.rule_ids,
@@ -249,6 +316,9 @@ def prepare_hits(log: HitLog, since: date | None = None, until: date | None = No
         enforced_bits=enforced_bits, catch_ptr=catch_ptr, catch_members=catch_members,
         shadow_ptr=shadow_ptr, shadow_members=shadow_members, seen_by_label=seen_by_label,
         n_cb=n_cb, n_fp=n_fp, flagged=flagged_count, has_amount=log.amount_usd is not None,
+        model_codes=model_codes,
+        thresholds=np.array([log.thresholds[log.rule_ids[c]] for c in model_codes], dtype=np.float64),
+        model_scores=model_scores, model_shadow_scores=model_shadow_scores,
     )
 
 
@@ -380,10 +450,20 @@ class RetirementImpact:
     precision_before: float | None
     precision_after: float | None
     lost_positions: np.ndarray = field(repr=False, compare=False)
+    # Threshold what-if (#18): entities a lowered threshold adds, and one entry per model whose threshold moved.
+    gained_confirmed_bad: int = 0
+    added_false_positive: int = 0
+    gained_unlabeled: int = 0
+    models: list[dict] = field(default_factory=list)
+    gained_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False,
+                                         compare=False)
 
     def as_dict(self) -> dict:
-        """Exactly the documented fields (the CLI's JSON)."""
-        return {name: getattr(self, name) for name in IMPACT_FIELDS}
+        """Exactly the documented fields (the CLI's JSON), plus the threshold figures when a threshold moved."""
+        out = {name: getattr(self, name) for name in IMPACT_FIELDS}
+        if self.models:
+            out.update({name: getattr(self, name) for name in THRESHOLD_FIELDS})
+        return out
 
 
 def retire_whatif(prepared: PreparedHits, retire: Iterable[str]) -> RetirementImpact:
@@ -391,9 +471,39 @@ def retire_whatif(prepared: PreparedHits, retire: Iterable[str]) -> RetirementIm
     return impact_of_codes(prepared, prepared.rule_codes(retire))
 
 
-def impact_of_codes(prepared: PreparedHits, codes: np.ndarray) -> RetirementImpact:
+def detector_whatif(prepared: PreparedHits, retire: Iterable[str] = (),
+                    thresholds: Mapping[str, float] | None = None) -> RetirementImpact:
+    """Retire detectors (rules or models) and move model thresholds in one what-if.
+
+    A model at threshold t flags an entity when the entity's highest enforced score in the window is >= t
+    (a score equal to the threshold flags). Retiring a model wins over moving its threshold.
+    """
     p = prepared
-    lost = _lost_positions(p, codes)
+    codes = p.rule_codes(retire)
+    moved = p.model_thresholds(thresholds or {})
+    moved = {c: t for c, t in moved.items() if c not in set(codes.tolist())}
+    return impact_of_codes(p, codes, moved)
+
+
+def impact_of_codes(prepared: PreparedHits, codes: np.ndarray,
+                    moved: Mapping[int, float] | None = None) -> RetirementImpact:
+    p = prepared
+    moved = moved or {}
+    if moved and p.weight is not None:
+        raise UserError("This hit source carries no model scores (an engine source is read as rule signatures); "
+                        "load the hit log as a file to move a model's threshold.")
+    if moved:
+        slots = [p.model_slot(c) for c in moved]
+        lost = _lost_positions(p, np.union1d(codes, np.fromiter(moved, dtype=np.int64)).astype(np.int64))
+        for s, t in zip(slots, moved.values()):
+            lost = lost[p.model_scores[s, lost] < t]
+        tail = np.zeros(p.label.size - p.flagged, dtype=bool)
+        for s, t in zip(slots, moved.values()):
+            tail |= p.model_scores[s, p.flagged:] >= t
+        gained = np.flatnonzero(tail) + p.flagged
+    else:
+        lost = _lost_positions(p, codes)
+        gained = np.zeros(0, dtype=np.int64)
     cb_end, fp_end = np.searchsorted(lost, [p.n_cb, p.n_cb + p.n_fp])
     if p.weight is None:
         lost_cb, lost_fp, lost_unl = int(cb_end), int(fp_end - cb_end), int(lost.size - fp_end)
@@ -401,18 +511,100 @@ def impact_of_codes(prepared: PreparedHits, codes: np.ndarray) -> RetirementImpa
         w = p.weight[lost]
         lost_cb, lost_fp, lost_unl = int(w[:cb_end].sum()), int(w[cb_end:fp_end].sum()), int(w[fp_end:].sum())
     exposure = float(p.amount_usd[lost[:cb_end]].sum()) if lost_cb and p.has_amount else 0.0
+    g_label = p.label[gained]
+    gain_cb = int(np.count_nonzero(g_label == CONFIRMED_BAD))
+    gain_fp = int(np.count_nonzero(g_label == FALSE_POSITIVE))
+    gain_unl = int(gained.size) - gain_cb - gain_fp
     return RetirementImpact(
         retired=[p.rule_ids[c] for c in codes],
         flagged_before=p.flagged_entities,
-        flagged_after=p.flagged_entities - lost_cb - lost_fp - lost_unl,
+        flagged_after=p.flagged_entities - lost_cb - lost_fp - lost_unl + int(gained.size),
         lost_confirmed_bad=lost_cb,
         avoided_false_positive=lost_fp,
         lost_unlabeled=lost_unl,
         lost_exposure_usd=round(exposure, 2),
         precision_before=_precision(p.cb_entities, p.fp_entities),
-        precision_after=_precision(p.cb_entities - lost_cb, p.fp_entities - lost_fp),
+        precision_after=_precision(p.cb_entities - lost_cb + gain_cb, p.fp_entities - lost_fp + gain_fp),
         lost_positions=lost,
+        gained_confirmed_bad=gain_cb, added_false_positive=gain_fp, gained_unlabeled=gain_unl,
+        models=[model_figures(p, p.rule_ids[c], t, retired=codes) for c, t in moved.items()],
+        gained_positions=gained,
     )
+
+
+def model_figures(prepared: PreparedHits, model: str, proposed: float, *,
+                  retired: np.ndarray | None = None) -> dict:
+    """One model at its current and a proposed threshold (MODEL_FIELDS). Recall is against the confirmed-bad
+    entities the model scored at all; `only_this_model_proposed` counts confirmed-bad entities no rule nor
+    other model (at its current threshold, unless retired) flags."""
+    p = prepared
+    code = int(p.rule_codes([model], what="threshold")[0])
+    s = p.model_slot(code)
+    scores = p.model_scores[s]
+    current = float(p.thresholds[s])
+    cb, fp = p.label == CONFIRMED_BAD, p.label == FALSE_POSITIVE
+    now, then = scores >= current, scores >= proposed
+    only = _only_this_model(p, code, then, retired)
+    return {
+        "model_id": model, "threshold": current, "proposed_threshold": float(proposed),
+        "flagged": int(now.sum()), "flagged_proposed": int(then.sum()),
+        "confirmed_bad": int((now & cb).sum()), "confirmed_bad_proposed": int((then & cb).sum()),
+        "false_positive_proposed": int((then & fp).sum()),
+        "precision": _precision(int((now & cb).sum()), int((now & fp).sum())),
+        "precision_proposed": _precision(int((then & cb).sum()), int((then & fp).sum())),
+        "recall_proposed": (int((then & cb).sum()) / int(((scores >= 0) & cb).sum())
+                            if ((scores >= 0) & cb).any() else None),
+        "only_this_model_proposed": int((only & cb).sum()),
+    }
+
+
+def _only_this_model(p: PreparedHits, code: int, flags: np.ndarray, retired: np.ndarray | None) -> np.ndarray:
+    """Entity positions `flags` marks that no other detector flags today (retired ones left out)."""
+    drop = np.union1d(np.asarray([code], dtype=np.int64), np.asarray(retired if retired is not None else [],
+                                                                     dtype=np.int64)).astype(np.int64)
+    keep = ~p.rule_mask(drop)
+    if p.rule_count % 64:
+        keep[-1] &= (_ONE << np.uint64(p.rule_count % 64)) - _ONE
+    others = np.zeros(p.label.size, dtype=bool)
+    others[: p.flagged] = p.still_flagged(keep)
+    return flags & ~others
+
+
+def only_this_model(prepared: PreparedHits, model: str, threshold: float) -> pl.DataFrame:
+    """Entities only `model` catches at `threshold` (no rule nor other model flags them today), by amount.
+
+    Columns: entity_id, label, amount_usd, score.
+    """
+    p = prepared
+    code = int(p.rule_codes([model], what="threshold")[0])
+    scores = p.model_scores[p.model_slot(code)]
+    pos = np.flatnonzero(_only_this_model(p, code, scores >= threshold, None))
+    return pl.DataFrame({
+        "entity_id": p.entity_ids.gather(pos),
+        "label": pl.Series(LABELS, dtype=pl.String).gather(p.label[pos].astype(np.int64)),
+        "amount_usd": p.amount_usd[pos],
+        "score": scores[pos],
+    }).sort(["amount_usd", "entity_id"], descending=[True, False])
+
+
+def threshold_curve(prepared: PreparedHits, model: str, *, steps: int = 101) -> pl.DataFrame:
+    """Precision and recall of `model` alone at thresholds 0, 0.01, …, 1 (recall against the confirmed-bad
+    entities it scored). Columns: threshold, flagged, precision (null when nothing labelled), recall."""
+    p = prepared
+    scores = p.model_scores[p.model_slot(int(p.rule_codes([model], what="threshold")[0]))]
+    seen = scores >= 0
+    grid = np.round(np.linspace(0, 1, steps), 6)
+    order = np.sort(scores[seen])
+    cb_scores = np.sort(scores[seen & (p.label == CONFIRMED_BAD)])
+    fp_scores = np.sort(scores[seen & (p.label == FALSE_POSITIVE)])
+    flagged = order.size - np.searchsorted(order, grid, side="left")
+    cb = cb_scores.size - np.searchsorted(cb_scores, grid, side="left")
+    fp = fp_scores.size - np.searchsorted(fp_scores, grid, side="left")
+    return pl.DataFrame({
+        "threshold": grid, "flagged": flagged.astype(np.int64),
+        "precision": _precision(cb, fp),
+        "recall": cb / cb_scores.size if cb_scores.size else np.full(grid.size, np.nan),
+    }).with_columns(pl.col("precision").fill_nan(None), pl.col("recall").fill_nan(None))
 
 
 def _lost_positions(p: PreparedHits, codes: np.ndarray) -> np.ndarray:

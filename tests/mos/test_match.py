@@ -3,7 +3,8 @@ import json
 import pytest
 
 from rm_core.errors import UserError
-from rm_core.mos.match import (ALIGNMENT_WEIGHT, COVERAGE_WEIGHT, KNOWN_AT, NOTES_DISCOUNT, RELATED_AT,
+from rm_core.mos.match import (ALIGNMENT_WEIGHT, COVERAGE_WEIGHT, KNOWN_AT, NOTES_ALIGNMENT_WEIGHT, NOTES_DISCOUNT,
+                               RELATED_AT,
                                MatchCandidate, MatchResult, MatchSignals, match_signals, note_units, term_alignment,
                                verdict_for)
 
@@ -27,14 +28,18 @@ def test_words_close_to_the_mos_own_turn_a_paraphrase_into_known():
     assert paraphrase.strength >= KNOWN_AT and verdict_for(paraphrase)[0] == "known"
 
 
-def test_long_notes_must_clear_a_higher_bar_than_a_short_query():
+def test_long_notes_are_weighed_on_their_own_terms_the_mos_exact_words_count_more():
     short = signals(0.47, alignment=0.60)
-    notes = signals(0.47, alignment=0.60, long_text=True, passages=4, votes=0.25)
     assert verdict_for(short)[0] == "known"
-    assert notes.strength == pytest.approx(short.strength - NOTES_DISCOUNT)
-    assert verdict_for(notes)[0] != "known"
-    # notes that share the MO's words and are close to it are still known
-    assert verdict_for(signals(0.58, alignment=0.75, long_text=True, passages=5))[0] == "known"
+    # the same cosine and alignment in pasted notes is not enough: every note shares some topic with many MOs
+    notes = signals(0.47, alignment=0.60, long_text=True, passages=4, votes=0.25)
+    assert notes.strength == pytest.approx(0.47 + NOTES_ALIGNMENT_WEIGHT * 0.60 - NOTES_DISCOUNT)
+    assert verdict_for(notes)[0] == "new"
+    # real seller notes (bench figures): a no-match note holds few of the MO's exact terms (coverage 0.08), a true
+    # one more (0.14); coverage weighs NOTES_COVERAGE_WEIGHT there, nothing in a ten-word query
+    assert verdict_for(signals(0.43, alignment=0.54, coverage=0.08, long_text=True, passages=4))[0] == "new"
+    assert verdict_for(signals(0.54, alignment=0.63, coverage=0.14, long_text=True, passages=4))[0] == "known"
+    assert signals(0.54, alignment=0.63, coverage=0.14).strength == pytest.approx(0.54 + 0.63)
 
 
 def test_in_between_evidence_is_related_and_the_reason_names_the_evidence_and_the_signals():

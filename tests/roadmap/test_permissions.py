@@ -64,8 +64,18 @@ def test_a_viewer_cannot_change_the_roadmap(small_roadmap, editor, viewer, servi
 
 @pytest.mark.parametrize("service", sorted(WRITES))
 def test_an_editor_can_do_what_the_viewer_cannot(small_roadmap, editor, service):
+    """The same call by an editor goes through: it is audited under the editor's name in the same write."""
     baselines.save_baseline(editor, "OP1 approved")
+    before = latest_audit_id()
     WRITES[service](editor)
+    with read_session() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.id > before)).all()
+    assert [e.actor for e in events] and {e.actor for e in events} == {editor.name}
+
+
+def latest_audit_id() -> int:
+    with read_session() as s:
+        return s.scalar(select(func.max(AuditEvent.id))) or 0
 
 
 def test_a_facilitator_may_edit_the_roadmap_to_promote_workshop_ideas(small_roadmap, facilitator):
