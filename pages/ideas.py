@@ -123,8 +123,12 @@ else:
     empty_state("No ideas yet. Raise the first one under **Submit an idea**, or import a CSV under "
                 "**Import / export**.")
 
+# `?idea=IDEA-0001` (a workshop card's link back to the intake) opens All ideas on that idea
+linked = (st.query_params.get("idea") or "").strip().upper()
+if linked and st.session_state.get("a-linked") != linked:
+    st.session_state["a-linked"] = st.session_state["a-id"] = linked
 tab_submit, tab_mine, tab_all, tab_triage, tab_io = st.tabs(
-    ["Submit an idea", "My ideas", "All ideas", "Triage", "Import / export"])
+    ["Submit an idea", "My ideas", "All ideas", "Triage", "Import / export"], default="All ideas" if linked else None)
 
 with tab_submit:
     if not submitter:
