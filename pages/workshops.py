@@ -279,7 +279,8 @@ def intake_seeding(board: wk.Board) -> None:
     """The facilitator starts from the backlog: accepted intake ideas, filtered by theme, site and age, become
     cards (their own) that keep the link to the idea and its submitter."""
     ws = board.session
-    with st.expander("Seed the board from the idea intake", icon=":material/lightbulb:"):
+    # open while the board is still empty (setting the session up), folded once ideas are on it
+    with st.expander("Seed the board from the idea intake", icon=":material/lightbulb:", expanded=not board.ideas):
         f1, f2, f3 = st.columns([2, 2, 1])
         themes = f1.multiselect("Theme", THEMES, key="seed-themes", placeholder="Every theme")
         sites = f2.multiselect("Site", SITES, key="seed-sites", placeholder="Every site")
