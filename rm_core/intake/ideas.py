@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,12 +233,23 @@ def _check_links(s: Session, clean: IdeaInput, *, file: str | None = None, row: 
         raise ValidationFailed(problems)
 
 
-def submit_idea(actor: Actor, data: IdeaInput | dict[str, Any], *, at: dt.datetime | None = None) -> IntakeRecord:
+@contextmanager
+def _writing(session: Session | None) -> Iterator[Session]:
+    """The caller's transaction when given (the demo world seeds its intake inside its own), else a new one."""
+    if session is not None:
+        yield session
+        return
+    with write_session() as s:
+        yield s
+
+
+def submit_idea(actor: Actor, data: IdeaInput | dict[str, Any], *, at: dt.datetime | None = None,
+                session: Session | None = None) -> IntakeRecord:
     """Save a new idea (status new). Show `similar_ideas` first: the page asks before it calls this."""
     _require_submit(actor)
     clean = data if isinstance(data, IdeaInput) else validate_idea(data)
     moment = when(at)
-    with write_session() as s:
+    with _writing(session) as s:
         _check_links(s, clean)
         idea = IntakeIdea(id=next_id(s, IntakeIdea, ID_PREFIX, ID_WIDTH), **clean.model_dump(),
                           submitter=actor.name, submitter_label=actor.label[:120], status="new", reason="",
@@ -281,7 +294,7 @@ def _apply_move(s: Session, actor: Actor, idea: IntakeIdea, to_status: str, reas
 
 
 def move_idea(actor: Actor, idea_id: str, to_status: str, *, reason: str = "",
-              at: dt.datetime | None = None) -> IntakeRecord:
+              at: dt.datetime | None = None, session: Session | None = None) -> IntakeRecord:
     """Triage one step: the reason (required to accept, decline or reopen) is what the submitter reads.
     Merging is `merge_idea`, which also needs the idea it merges into."""
     require(actor, "intake.triage")
@@ -291,7 +304,7 @@ def move_idea(actor: Actor, idea_id: str, to_status: str, *, reason: str = "",
         raise UserError("Merging needs the idea to merge into: use merge (the page's Merge into…).")
     reason = (reason or "").strip()
     moment = when(at)
-    with write_session() as s:
+    with _writing(session) as s:
         idea = _load(s, idea_id, lock=True)
         if to_status not in NEXT_STATUSES[idea.status]:
             raise _not_allowed(idea, to_status)
@@ -311,13 +324,13 @@ def move_idea(actor: Actor, idea_id: str, to_status: str, *, reason: str = "",
 
 
 def merge_idea(actor: Actor, idea_id: str, into_id: str, *, reason: str = "",
-               at: dt.datetime | None = None) -> IntakeRecord:
+               at: dt.datetime | None = None, session: Session | None = None) -> IntakeRecord:
     """Merge a duplicate into another open or accepted idea: its supporters (and its submitter, as a supporter)
     and its affected MOs, rules and gaps carry over; workshop cards seeded from it point at the survivor; both
     ideas keep their history. Returns the idea merged into."""
     require(actor, "intake.triage")
     moment = when(at)
-    with write_session() as s:
+    with _writing(session) as s:
         source = _load(s, idea_id, lock=True)
         target = _load(s, into_id, lock=True)
         if source.id == target.id:
@@ -361,11 +374,12 @@ def merge_idea(actor: Actor, idea_id: str, into_id: str, *, reason: str = "",
         return IntakeRecord.of(target, _supporter_count(s, target.id))
 
 
-def support_idea(actor: Actor, idea_id: str, *, supported: bool = True) -> int:
+def support_idea(actor: Actor, idea_id: str, *, supported: bool = True, at: dt.datetime | None = None,
+                 session: Session | None = None) -> int:
     """Back an idea with a +1 (or take it back); returns its supporter count. Submitters back their own idea
     already; merged and declined ideas take no more support."""
     _require_submit(actor)
-    with write_session() as s:
+    with _writing(session) as s:
         idea = _load(s, idea_id)
         if idea.status in ("merged", "declined"):
             where = f" back {idea.merged_into} instead" if idea.merged_into else ""
@@ -374,7 +388,7 @@ def support_idea(actor: Actor, idea_id: str, *, supported: bool = True) -> int:
             raise UserError("You raised this idea, so it already counts you.")
         row = s.get(IntakeSupporter, (idea.id, actor.name))
         if supported and row is None:
-            s.add(IntakeSupporter(idea_id=idea.id, user_name=actor.name, via="support"))
+            s.add(IntakeSupporter(idea_id=idea.id, user_name=actor.name, at=when(at), via="support"))
             record_event(s, actor.name, "intake.support", RECORD_TYPE, idea.id, None, {"supporter": actor.name})
         elif not supported and row is not None:
             s.delete(row)
