@@ -61,7 +61,8 @@ _CONTENT = {"MOs": MO, "rules": Rule, "requests": Request, "gaps": Gap, "SOPs": 
 # Child tables first, so deleting a previous demo world never trips a foreign key.
 _DEMO_TABLES = (CaseNote, GapEvidence, Request, Gap, PathToGreen, Milestone, Dependency, Baseline, Initiative, Score,
                 Vote,
-                Idea, IntakeSupporter, IntakeIdea, Theme, Participant, WorkshopSession, SOPRollout, SOP, HitLog, RuleEvent, RuleMO, Rule,
+                Idea, IntakeSupporter, IntakeIdea, Theme, Participant, WorkshopSession, SOPRollout, SOP, HitLog,
+                RuleEvent, RuleMO, Rule,
                 MOVersion, IndexOutbox, AIUsage, MO)
 
 Progress = Callable[[float, str], None]
