@@ -23,6 +23,7 @@ PAGES = [
     ("Analyze", "pages/metrics.py", "Metrics (WBR)", ":material/monitoring:"),
     ("Analyze", "pages/mo_search.py", "MO search", ":material/manage_search:"),
     ("Analyze", "pages/rules_whatif.py", "Rule what-if", ":material/rule:"),
+    ("Plan", "pages/ideas.py", "Ideas", ":material/lightbulb:"),
     ("Plan", "pages/workshops.py", "Workshops", ":material/groups:"),
     ("Plan", "pages/roadmap.py", "Roadmap", ":material/view_timeline:"),
     ("Operate", "pages/requests_escalations.py", "Requests & escalations", ":material/support_agent:"),

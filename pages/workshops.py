@@ -7,6 +7,7 @@ run the session (the services check who is asking, not the button).
 """
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 import altair as alt
@@ -19,6 +20,7 @@ from rm_core.ai.assist import log_result
 from rm_core.ai.themes import ThemeIdeas, name_themes, session_summary
 from rm_core.errors import UserError
 from rm_core.identity import can
+from rm_core.intake import SITES, THEMES
 from rm_core.text import md_escape, snippet
 from rm_core.workshops.export import ideas_csv, summary, to_html, to_markdown
 
@@ -255,6 +257,62 @@ def facilitator_controls(board: wk.Board) -> None:
         st.caption(f"{board.participants} in the room · join code **{ws.code}** · "
                    f"{ws.votes_per_person} votes each, at most {ws.max_votes_per_idea} per idea"
                    + (" · anonymous" if ws.anonymous else ""))
+    if ws.phase == "brainstorm" and ws.is_open:
+        intake_seeding(board)
+
+
+# seeding from the idea intake
+
+def _seed(session_id: int, pick_key: str) -> None:
+    ss = st.session_state
+    picked = ss.get(pick_key) or []
+    result = act(wk.seed_board, session_id, actor, picked, prompt=ss.get("seed-prompt"))
+    if result is not None:
+        added = len(result.added)
+        message = f"Put {added} idea{'s' if added != 1 else ''} from the intake on the board."
+        if result.already_on_board:
+            message += " Already there: " + ", ".join(result.already_on_board) + "."
+        flash("success", message)
+
+
+def intake_seeding(board: wk.Board) -> None:
+    """The facilitator starts from the backlog: accepted intake ideas, filtered by theme, site and age, become
+    cards (their own) that keep the link to the idea and its submitter."""
+    ws = board.session
+    # open while the board is still empty (setting the session up), folded once ideas are on it
+    with st.expander("Seed the board from the idea intake", icon=":material/lightbulb:", expanded=not board.ideas):
+        f1, f2, f3 = st.columns([2, 2, 1])
+        themes = f1.multiselect("Theme", THEMES, key="seed-themes", placeholder="Every theme")
+        sites = f2.multiselect("Site", SITES, key="seed-sites", placeholder="Every site")
+        age = f3.number_input("Submitted in the last (days)", 1, 3650, value=None, key="seed-age",
+                              placeholder="any age")
+        candidates = wk.seed_candidates(ws.id, themes=themes, sites=sites, max_age_days=age)
+        if not candidates:
+            empty_state("No idea accepted for OP1 matches these filters. Editors accept ideas on the Ideas page "
+                        "(Triage).")
+            return
+        st.dataframe([{"id": c.intake_id, "title": c.title, "theme": c.theme, "site": c.site,
+                       "raised_by": c.raised_by, "age": c.age_days, "supporters": c.supporters,
+                       "on_board": c.on_board} for c in candidates],
+                     hide_index=True, width="stretch", key="seed-table", column_config={
+                         "id": st.column_config.TextColumn("Idea", width="small"),
+                         "title": st.column_config.TextColumn("Title", width="large"),
+                         "theme": "Theme", "site": "Site", "raised_by": "Raised by",
+                         "age": st.column_config.NumberColumn("Age (days)", format="%d"),
+                         "supporters": st.column_config.NumberColumn("+1s", format="%d"),
+                         "on_board": st.column_config.CheckboxColumn("On this board")})
+        offered = [c.intake_id for c in candidates if not c.on_board]
+        if not offered:
+            st.caption("Every idea shown is already on this board.")
+            return
+        titles = {c.intake_id: f"{c.intake_id} · {snippet(c.title, 70)}" for c in candidates}
+        # a fresh widget whenever the offer changes (a seed just landed, other filters), preselecting all of it
+        pick_key = "seed-pick-" + hashlib.blake2b("|".join(offered).encode(), digest_size=6).hexdigest()
+        st.multiselect("Ideas to put on the board", offered, default=offered, key=pick_key,
+                       format_func=titles.get)
+        st.selectbox("Under the prompt", ws.prompts, key="seed-prompt")
+        st.button("Put them on the board", key="seed-go", type="primary", on_click=_seed, args=(ws.id, pick_key),
+                  icon=":material/add_circle:")
 
 
 # idea cards
@@ -268,6 +326,11 @@ def idea_line(card: wk.IdeaCard, *, show_votes: bool = False) -> str:
         meta.append(f"**{card.votes}** vote{'s' if card.votes != 1 else ''}")
     if card.my_votes:
         meta.append("●" * card.my_votes)
+    if card.intake_id:  # the link back to whoever first raised it in the intake
+        # a participant link sees only this page, so the idea's id is a link only for the workbench's users
+        ref = card.intake_id if actor.workshop_session is not None else \
+            f"[{md_escape(card.intake_id)}](/ideas?idea={card.intake_id})"
+        meta.append(f"from the idea intake {ref}, raised by {md_escape(card.raised_by or '')}")
     if card.initiative_id:
         meta.append(f"→ {card.initiative_id}")
     return parts[0] + ("  \n" + " · ".join(meta) if meta else "")

@@ -30,6 +30,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "hitlog.upload": frozenset({"editor", "admin"}),
     "roadmap.edit": frozenset({"editor", "facilitator", "admin"}),
     "tracker.edit": frozenset({"editor", "admin"}),
+    # viewers submit too unless RM_INTAKE_VIEWERS=read (rm_core.intake checks that setting on top of this)
+    "intake.submit": frozenset(ROLES),
+    "intake.triage": frozenset({"editor", "admin"}),
     "users.manage": frozenset({"admin"}),
     "admin": frozenset({"admin"}),
 }

@@ -34,12 +34,15 @@ VARIABLES: dict[str, tuple[str, str]] = {
                        "key that signs share links and workshop links; set the same value on every replica"),
     "RM_HIT_SOURCES": ("(unset)", "hit logs kept in an engine, offered on the Hit log tab: `name=URL|TABLE;…`"),
     "RM_DUCKDB_MEMORY_LIMIT": ("4GB", "memory DuckDB may use for a Parquet hit source before spilling to disk"),
+    "RM_INTAKE_VIEWERS": ("submit", "what viewers may do on the Ideas intake: `submit` (submit and support ideas) "
+                          "or `read` (only editors, facilitators and admins submit)"),
 }
 
 EMBEDDING_CHOICES = ("local", "hash")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_ROLE_CHOICES = ("none", "viewer", "editor", "facilitator")
 CHAT_PROVIDERS = ("openai", "ollama", "bedrock")
+INTAKE_VIEWER_CHOICES = ("submit", "read")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Settings:
     link_secret: str | None = None
     hit_sources: tuple[tuple[str, str, str | None], ...] = ()  # (name, URL, table or None)
     duckdb_memory_limit: str = "4GB"
+    intake_viewers_submit: bool = True
 
     @property
     def chroma_path(self) -> Path:
@@ -160,13 +164,19 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, flags=re.IGNORECASE):
         raise _bad("RM_DUCKDB_MEMORY_LIMIT", memory, "use a size such as 4GB or 512MB")
 
+    intake_viewers = (env.get("RM_INTAKE_VIEWERS") or "submit").strip().lower()
+    if intake_viewers not in INTAKE_VIEWER_CHOICES:
+        raise _bad("RM_INTAKE_VIEWERS", intake_viewers, "use `submit` (viewers submit ideas) or `read` (they only "
+                   "read them)")
+
     return Settings(home=home, database_url=url, chroma_host=host, chroma_port=int(port_raw),
                     embeddings=embeddings, chat_model=chat.lower() if chat.lower() == "none" else chat,
                     user=user, log_level=level, default_role=None if default_role == "none" else default_role,
                     admins=tuple(a.lower() if "@" in a else a for a in admins), chat_base_url=base_url,
                     chat_api_key=(env.get("RM_CHAT_API_KEY") or "").strip() or None, chat_timeout_s=timeout,
                     chat_retries=int(retries_raw), link_secret=link_secret,
-                    hit_sources=sources, duckdb_memory_limit=memory)
+                    hit_sources=sources, duckdb_memory_limit=memory,
+                    intake_viewers_submit=intake_viewers == "submit")
 
 
 def _sqlite_url(url: str, home: Path) -> str:

@@ -7,10 +7,10 @@ from rm_core.store.db import read_session
 from rm_core.store.models import AuditEvent
 
 EXPECTED = {  # role -> permissions it must hold; everything else must be refused
-    "viewer": {"read", "workshop.participate"},
+    "viewer": {"read", "workshop.participate", "intake.submit"},
     "editor": {"read", "workshop.participate", "mo.edit", "metrics.edit", "rule.propose", "hitlog.upload",
-               "roadmap.edit", "tracker.edit"},
-    "facilitator": {"read", "workshop.participate", "workshop.facilitate", "roadmap.edit"},
+               "roadmap.edit", "tracker.edit", "intake.submit", "intake.triage"},
+    "facilitator": {"read", "workshop.participate", "workshop.facilitate", "roadmap.edit", "intake.submit"},
     "admin": set(PERMISSIONS),
 }
 

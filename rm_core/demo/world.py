@@ -25,7 +25,7 @@ from rm_core.rules.logs import hit_log_reference, stored_hit_log_path
 from rm_core.settings import Settings, get_settings
 from rm_core.store.db import get_engine, read_session, write_session
 from rm_core.store.models import (MO, SOP, AIUsage, AuditEvent, Baseline, CaseNote, DemoMeta, Dependency, Gap,
-                                  GapEvidence, HitLog, Idea,
+                                  GapEvidence, HitLog, Idea, IntakeIdea, IntakeSupporter,
                                   IndexOutbox, Initiative, Milestone, MOVersion, Participant, PathToGreen, Request,
                                   Rule, RuleEvent, RuleMO, Score, SOPRollout, StatusChange, Theme, Vote,
                                   WorkshopSession)
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # the same rows. "Today" in the demo is this date; open requests age from it.
 DEMO_ANCHOR = dt.date(2026, 11, 22)
 SEED_ACTION = "demo.seed"
+INTAKE_AUDIT_MARK = "demo.intake_audit_to"  # the last audit event the demo's intake seeding wrote
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,13 @@ SCALES: dict[str, Scale] = {
 
 # Tables whose rows mean "this workbench already holds data" (users and audit events do not count).
 _CONTENT = {"MOs": MO, "rules": Rule, "requests": Request, "gaps": Gap, "SOPs": SOP, "initiatives": Initiative,
-            "workshop sessions": WorkshopSession, "hit logs": HitLog, "case notes": CaseNote}
+            "workshop sessions": WorkshopSession, "hit logs": HitLog, "case notes": CaseNote,
+            "intake ideas": IntakeIdea}
 # Child tables first, so deleting a previous demo world never trips a foreign key.
 _DEMO_TABLES = (CaseNote, GapEvidence, Request, Gap, PathToGreen, Milestone, Dependency, Baseline, Initiative, Score,
                 Vote,
-                Idea, Theme, Participant, WorkshopSession, SOPRollout, SOP, HitLog, RuleEvent, RuleMO, Rule,
+                Idea, IntakeSupporter, IntakeIdea, Theme, Participant, WorkshopSession, SOPRollout, SOP, HitLog,
+                RuleEvent, RuleMO, Rule,
                 MOVersion, IndexOutbox, AIUsage, MO)
 
 Progress = Callable[[float, str], None]
@@ -95,7 +98,8 @@ def _existing(session: Session) -> dict[str, int]:
 def seeded_world(settings: Settings | None = None) -> dict[str, str]:
     """The demo facts recorded in `meta` (scale, seed, anchor), empty when no demo world was seeded."""
     with read_session(_engine(settings)) as session:
-        return {m.key[5:]: m.value for m in session.scalars(select(DemoMeta).where(DemoMeta.key.like("demo.%")))}
+        return {m.key[5:]: m.value for m in session.scalars(select(DemoMeta).where(DemoMeta.key.like("demo.%")))
+                if m.key != INTAKE_AUDIT_MARK}  # a bookkeeping mark, not a fact about the world
 
 
 def _engine(settings: Settings | None):
@@ -165,8 +169,11 @@ def _check_empty(session: Session, force: bool, delete_previous: bool = False,
                         "empty one. Point RM_HOME at a new folder, or use `demo seed --force` to replace a previous, "
                         "unedited demo world.")
     is_demo = session.scalar(select(DemoMeta.value).where(DemoMeta.key == "demo.seed")) is not None
+    # the demo's intake went through the intake service, so its audit events are the seeding's up to the marker
+    intake_to = session.scalar(select(DemoMeta.value).where(DemoMeta.key == INTAKE_AUDIT_MARK))
+    seeded_intake = (AuditEvent.record_type == "intake_idea") & (AuditEvent.id <= int(intake_to or 0))
     edited = session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action != SEED_ACTION, AuditEvent.record_type.not_in(("user", "ai_usage"))))
+        AuditEvent.action != SEED_ACTION, AuditEvent.record_type.not_in(("user", "ai_usage")), ~seeded_intake))
     if not is_demo or edited:
         why = "it was not seeded by the demo generator" if not is_demo else f"{edited:,} change(s) were made since"
         raise UserError(f"Refusing to replace this workbench's data ({listing}): {why}. Use a new RM_HOME for a "
@@ -176,7 +183,8 @@ def _check_empty(session: Session, force: bool, delete_previous: bool = False,
     old = [stored_hit_log_path(name, settings) for name in session.scalars(select(HitLog.path))]
     for model in _DEMO_TABLES:
         session.execute(delete(model))
-    session.execute(delete(StatusChange).where(StatusChange.record_type.in_(("request", "gap", "initiative"))))
+    session.execute(delete(StatusChange).where(StatusChange.record_type.in_(("request", "gap", "initiative",
+                                                                             "intake_idea"))))
     session.execute(delete(DemoMeta).where(DemoMeta.key.like("demo.%")))
     return old
 
@@ -265,6 +273,10 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
     counts["sop_rollouts"] = _bulk(session, SOPRollout, world["rollouts"])
 
     counts["ai_usage"] = _seed_ai_usage(session, seed, mos)
+    from rm_core.demo.intake import seed_intake
+
+    counts["intake_ideas"] = seed_intake(session, anchor)
+    last_intake_event = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.record_type == "intake_idea"))
 
     counts["hits"] = world["hits"].height
     counts["hit_logs"] = _bulk(session, HitLog, [dict(
@@ -272,7 +284,8 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
         path=hit_log_reference(path, settings),
         rows=counts["hits"], current=True, uploaded_by=settings.user,
         uploaded_at=dt.datetime.combine(anchor, dt.time(23, 59)))])
-    meta = {"demo.scale": scale, "demo.seed": str(seed), "demo.anchor": anchor.isoformat(), "demo.version": "1"}
+    meta = {"demo.scale": scale, "demo.seed": str(seed), "demo.anchor": anchor.isoformat(), "demo.version": "1",
+            INTAKE_AUDIT_MARK: str(last_intake_event or 0)}
     _bulk(session, DemoMeta, [dict(key=k, value=v) for k, v in meta.items()])
 
     for table, n in counts.items():

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rm_core.metrics.dataload import DATE_COLUMN
-from rm_core.store.models import (MO, SOP, AIUsage, DemoMeta, Gap, GapEvidence, HitLog, Request, Rule, RuleEvent, RuleMO,
-                                  SOPRollout)
+from rm_core.store.models import (MO, SOP, AIUsage, DemoMeta, Gap, GapEvidence, HitLog, IntakeIdea, Request, Rule,
+                                  RuleEvent, RuleMO, SOPRollout)
 from rm_core.trackers.sla import BUCKET_BOUNDS
 
 DIMENSIONS = ("site", "team", "abuse_type")
@@ -37,6 +37,10 @@ ESCALATION_KINDS = ("sev2_action", "coe_action", "exec_escalation")
 BUCKET_COLUMNS = {name: "partner_open_" + name.replace("–", "_").replace("+", "_plus")
                   for name, _, _ in BUCKET_BOUNDS}
 SOP_TEAM_SITES = {"RM India": "India", "RM Costa Rica": "Costa Rica"}
+# the intake's sites, each with its own "submitted" column so one week's table shows them side by side
+INTAKE_SITE_COLUMNS = {"India": "intake_submitted_india", "Costa Rica": "intake_submitted_costa_rica",
+                       "Partner team": "intake_submitted_partner_team"}
+NO_SITE = "no site"
 
 # column -> what it counts (the drill-down and the deck's descriptions read this)
 VALUE_COLUMNS: dict[str, str] = {
@@ -66,6 +70,10 @@ VALUE_COLUMNS: dict[str, str] = {
     "ai_drafts_kept": "AI MO drafts saved as an MO that day, as drafted or edited",
     "ai_minutes_saved": "analyst minutes saved that day: for each MO saved from an AI draft, the median minutes from "
                         "notes to saved MO without assist (whole usage log) minus that MO's minutes, floored at 0",
+    "intake_submitted": "ideas submitted to the intake that day",
+    **{col: f"ideas submitted to the intake that day from {site}" for site, col in INTAKE_SITE_COLUMNS.items()},
+    "intake_decided": "intake ideas decided that day (their latest accept, merge or decline)",
+    "intake_accepted": "intake ideas accepted for OP1 that day (and still accepted)",
 }
 
 # column -> what one row holds: one value per record, never summed (medians are taken over these rows)
@@ -74,6 +82,7 @@ SAMPLE_COLUMNS: dict[str, str] = {
     "mitigation_days": "days from documented to mitigated, one row per MO mitigated that day",
     "minutes_to_mo_assisted": "minutes from notes to saved MO with an AI draft, one row per MO saved that day",
     "minutes_to_mo_unassisted": "minutes from notes to saved MO without a draft, one row per MO saved that day",
+    "intake_triage_days": "days from an idea's submission to its first triage move, one row per idea triaged that day",
 }
 COLUMN_DESCRIPTIONS = {**VALUE_COLUMNS, **SAMPLE_COLUMNS}
 
@@ -121,6 +130,12 @@ def _drill_specs() -> dict[str, DrillSpec]:
         "gaps_closed": DrillSpec("gaps", "event", "closed"),
         "gaps_closed_quantified": DrillSpec("gaps", "event", "closed", where=pl.col("impact_usd").is_not_null()),
         "sop_cells": DrillSpec("sop_cells", "open", "from"),
+        "intake_submitted": DrillSpec("intake", "event", "submitted"),
+        **{col: DrillSpec("intake", "event", "submitted", where=pl.col("site") == site)
+           for site, col in INTAKE_SITE_COLUMNS.items()},
+        "intake_triage_days": DrillSpec("intake", "event", "triaged"),
+        "intake_decided": DrillSpec("intake", "event", "decided"),
+        "intake_accepted": DrillSpec("intake", "event", "decided", where=pl.col("status") == "accepted"),
         "sop_cells_live": DrillSpec("sop_cells", "open", "live_from"),
     }
     for name, lo, hi in BUCKET_BOUNDS:
@@ -480,6 +495,43 @@ def _ai_samples(usage: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFr
                         ).filter(pl.col(DATE_COLUMN).is_between(first, last))
 
 
+def _intake_records(session: Session) -> pl.DataFrame:
+    """One row per intake idea: its site and team (abuse type does not apply), when it was submitted, first
+    triaged and (lastly) decided, in whole days as the deck counts them."""
+    rows = session.execute(select(IntakeIdea.id, IntakeIdea.title, IntakeIdea.site, IntakeIdea.team,
+                                  IntakeIdea.theme, IntakeIdea.status, IntakeIdea.submitter, IntakeIdea.submitted_at,
+                                  IntakeIdea.triaged_at, IntakeIdea.decided_at)).all()
+    frame = pl.DataFrame(rows, orient="row", schema={
+        "idea_id": pl.String, "title": pl.String, "site": pl.String, "team": pl.String, "theme": pl.String,
+        "status": pl.String, "submitter": pl.String, "submitted_at": pl.Datetime("us"),
+        "triaged_at": pl.Datetime("us"), "decided_at": pl.Datetime("us")})
+    return frame.with_columns(
+        pl.when(pl.col("site") == "").then(pl.lit(NO_SITE)).otherwise(pl.col("site")).alias("site"),
+        pl.when(pl.col("team") == "").then(pl.lit(None, pl.String)).otherwise(pl.col("team")).alias("team"),
+        abuse_type=pl.lit(None, dtype=pl.String), submitted=_date(pl.col("submitted_at")),
+        triaged=_date(pl.col("triaged_at")), decided=_date(pl.col("decided_at")),
+    ).with_columns(intake_triage_days=(pl.col("triaged") - pl.col("submitted")).dt.total_days().cast(pl.Float64))
+
+
+def _intake_daily(intake: pl.DataFrame) -> list[pl.DataFrame]:
+    """The intake columns; none before the first idea (the deck then leaves the Idea intake section out)."""
+    if intake.is_empty():
+        return []
+    return [
+        _events(intake, "submitted", {"intake_submitted": pl.lit(1),
+                                      **{col: (pl.col("site") == site).cast(pl.Int64)
+                                         for site, col in INTAKE_SITE_COLUMNS.items()}}),
+        _events(intake, "decided", {"intake_decided": pl.lit(1),
+                                    "intake_accepted": (pl.col("status") == "accepted").cast(pl.Int64)}),
+    ]
+
+
+def _intake_samples(intake: pl.DataFrame, first: dt.date, last: dt.date) -> pl.DataFrame:
+    return (intake.filter(pl.col("triaged").is_not_null() & pl.col("triaged").is_between(first, last))
+            .select(pl.col("triaged").alias(DATE_COLUMN), *[pl.col(d).cast(pl.String) for d in DIMENSIONS],
+                    "intake_triage_days"))
+
+
 def data_end(session: Session) -> dt.date:
     """The last day the deck covers: the demo world's own "today" when seeded, else today."""
     anchor = session.get(DemoMeta, "demo.anchor")
@@ -514,6 +566,8 @@ def build_risk_data(session: Session, *, end: dt.date | None = None, days: int =
     parts.append(_stock(sop_cells, "live_from", None, "sop_cells_live", first, last))
     usage = _ai_usage(session, mos)
     parts += _ai_daily(usage)
+    intake = _intake_records(session)
+    parts += _intake_daily(intake)
 
     typed = []
     for part in parts:
@@ -545,10 +599,14 @@ def build_risk_data(session: Session, *, end: dt.date | None = None, days: int =
                                       "live_date", "from", "live_from"),
         "ai_usage": usage.select(DATE_COLUMN, "usage_id", "feature", "method", "actor", "outcome", "decided", "mo_id",
                                  *DIMENSIONS, "minutes", "minutes_saved", "latency_ms", "assisted_draft"),
+        "intake": intake.select("idea_id", "title", *DIMENSIONS, "theme", "status", "submitter", "submitted",
+                                "triaged", "decided", "intake_triage_days"),
     }
     return RiskData(daily=daily, records=records, start=first, end=last, options=options,
-                    unavailable=frozenset(missing) | _samples_missing(usage),
-                    samples=pl.concat([_mo_samples(mos, first, last), _ai_samples(usage, first, last)],
+                    unavailable=frozenset(missing) | _samples_missing(usage)
+                    | (frozenset() if intake["triaged"].is_not_null().any() else {"intake_triage_days"}),
+                    samples=pl.concat([_mo_samples(mos, first, last), _ai_samples(usage, first, last),
+                                       _intake_samples(intake, first, last)],
                                       how="diagonal_relaxed").select(DATE_COLUMN, *DIMENSIONS, *SAMPLE_COLUMNS)
                     .sort(DATE_COLUMN, *DIMENSIONS, nulls_last=True))
 

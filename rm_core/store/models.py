@@ -401,6 +401,10 @@ class Idea(Base):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # the intake idea this card was seeded from (the facilitator's "seed from intake"), so an initiative promoted
+    # from the card traces back to whoever first raised it
+    intake_idea_id: Mapped[str | None] = mapped_column(ForeignKey("intake_ideas.id", ondelete="SET NULL"),
+                                                       nullable=True, index=True)
 
 
 class Vote(Base):
@@ -511,3 +515,53 @@ class CaseNote(Base):
     source_file: Mapped[str] = mapped_column(String(300), default="")
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- idea intake ---------------------------------------------------------------------------------------------
+
+class IntakeIdea(Base):
+    """An idea anyone with a role submitted between workshops, and where triage took it.
+
+    `reason` is the triage decision's reason, shown to the submitter. `merged_into` names the idea a merged one
+    lives on in (not a foreign key: a backup restores rows in id order, and an older idea may merge into a newer
+    one). `triaged_at` is the first move out of new; `decided_at` the latest accept, merge or decline."""
+
+    __tablename__ = "intake_ideas"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # IDEA-0001
+    title: Mapped[str] = mapped_column(String(200))
+    problem: Mapped[str] = mapped_column(Text)
+    proposed_change: Mapped[str] = mapped_column(Text)
+    expected_impact: Mapped[str] = mapped_column(Text, default="")
+    affected_mos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    affected_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    affected_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ai_based: Mapped[bool] = mapped_column(Boolean, default=False)
+    theme: Mapped[str] = mapped_column(String(64), default="")
+    site: Mapped[str] = mapped_column(String(32), default="")
+    team: Mapped[str] = mapped_column(String(64), default="")
+    submitter: Mapped[str] = mapped_column(String(64), index=True)
+    submitter_label: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    merged_into: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    triaged_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    triaged_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (
+        CheckConstraint("status in ('new','under_review','accepted','merged','declined')",
+                        name="ck_intake_ideas_status"),
+        Index("ix_intake_ideas_status", "status"),
+    )
+
+
+class IntakeSupporter(Base):
+    """One person backing an intake idea (a +1); a merge carries the merged idea's supporters, and its
+    submitter, over to the idea it merges into (`via` says which)."""
+
+    __tablename__ = "intake_supporters"
+    idea_id: Mapped[str] = mapped_column(ForeignKey("intake_ideas.id", ondelete="CASCADE"), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    via: Mapped[str] = mapped_column(String(24), default="support")  # support | merged from IDEA-0004

@@ -18,6 +18,8 @@ from rm_core.workshops.sessions import (TEMPLATES, JoinedParticipant, SessionSum
                                         participant_from_token, participant_token, phase_change_resets,
                                         reveal_ideas, runs_session, session_from_join_token, set_co_facilitators,
                                         set_locked, set_phase, set_timer, update_limits)
+from rm_core.workshops.seeding import (IntakeOrigin, SeedCandidate, SeedResult, intake_origins, seed_board,
+                                       seed_candidates)
 from rm_core.workshops.themes import SuggestedTheme, ThemeSuggestions, suggest_for_session
 from rm_core.workshops.voting import (IdeaTally, VoteResult, VoterStatus, cast_vote, not_voted, retract_vote, tally,
                                       votes_left, voting_status)
@@ -34,6 +36,7 @@ __all__ = [
     "join_token", "participant", "participant_actor", "participant_from_token", "participant_token",
     "phase_change_resets", "reveal_ideas", "runs_session", "session_from_join_token", "set_co_facilitators",
     "set_locked", "set_phase", "set_timer", "update_limits",
+    "IntakeOrigin", "SeedCandidate", "SeedResult", "intake_origins", "seed_board", "seed_candidates",
     "SuggestedTheme", "ThemeSuggestions", "suggest_for_session",
     "IdeaTally", "VoteResult", "VoterStatus", "cast_vote", "not_voted", "retract_vote", "tally", "votes_left",
     "voting_status", "PHASE_LABELS", "PHASES",

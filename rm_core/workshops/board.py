@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from rm_core.store.db import read_session
-from rm_core.store.models import Idea, Initiative, Participant, Score, Theme, Vote
+from rm_core.store.models import Idea, Initiative, IntakeIdea, Participant, Score, Theme, Vote
 from rm_core.workshops._guards import load_session
 from rm_core.workshops.sessions import SessionView, view_of
 
@@ -28,6 +28,8 @@ class IdeaCard:
     my_votes: int
     score: float | None
     initiative_id: str | None
+    intake_id: str | None = None   # the intake idea the facilitator seeded this card from
+    raised_by: str | None = None   # who first raised it in the intake
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ def load_board(session_id: int, participant_id: int | None = None, *, runs: bool
         session = view_of(ws)
         people = {p.id: p for p in s.scalars(select(Participant).where(Participant.session_id == ws.id))}
         viewer = people.get(participant_id) if participant_id is not None else None
-        ideas = s.execute(select(Idea.id, Idea.participant_id, Idea.prompt, Idea.text, Idea.theme_id)
+        ideas = s.execute(select(Idea.id, Idea.participant_id, Idea.prompt, Idea.text, Idea.theme_id,
+                                 Idea.intake_idea_id, IntakeIdea.submitter_label, IntakeIdea.submitter)
+                          .outerjoin(IntakeIdea, IntakeIdea.id == Idea.intake_idea_id)
                           .where(Idea.session_id == ws.id).order_by(Idea.id)).all()
         themes = s.execute(select(Theme.id, Theme.name, Theme.suggested).where(Theme.session_id == ws.id)
                            .order_by(Theme.id)).all()
@@ -111,7 +115,8 @@ def load_board(session_id: int, participant_id: int | None = None, *, runs: bool
             i.id, i.prompt, i.text, i.theme_id, author, mine,
             editable=mine and session.phase == "brainstorm" and not session.revealed and not session.locked,
             votes=per_idea.get(i.id, 0) if results_visible else None, my_votes=mine_votes.get(i.id, 0),
-            score=scores.get(i.id), initiative_id=promoted.get(i.id)))
+            score=scores.get(i.id), initiative_id=promoted.get(i.id), intake_id=i.intake_idea_id,
+            raised_by=(i.submitter_label or i.submitter) if i.intake_idea_id else None))
     theme_cards = []
     for t in themes:
         members = [c.id for c in cards if c.theme_id == t.id]

@@ -10,7 +10,7 @@ from rm_core.audit import record_event, snapshot
 from rm_core.errors import UserError
 from rm_core.identity import Actor, require
 from rm_core.store.db import write_session
-from rm_core.store.models import Initiative, Score, StatusChange, Vote
+from rm_core.store.models import Initiative, IntakeIdea, Score, StatusChange, Vote
 from rm_core.text import snippet
 from rm_core.workshops._guards import ensure_facilitator, ensure_phase, load_idea, load_session
 
@@ -57,12 +57,17 @@ def _promote(session_id, idea_id, actor, workstream, horizon, title, owner, ai_b
         score = s.scalar(select(Score).where(Score.idea_id == idea.id, Score.method == ws.scoring))
         description = (f"From workshop “{ws.title}” (session {ws.id}), prompt “{idea.prompt}”: {idea.text}\n\n"
                        f"Votes: {votes}." + (f" {score.method} score: {score.value:.1f}." if score else ""))
+        origin = s.get(IntakeIdea, idea.intake_idea_id) if idea.intake_idea_id else None
+        if origin is not None:  # the card came from the intake: the initiative names who first raised it
+            description += (f"\n\nFirst raised in the idea intake as {origin.id} by "
+                            f"{origin.submitter_label or origin.submitter} on {origin.submitted_at:%Y-%m-%d}.")
         ini = Initiative(id=next_initiative_id(s), title=(title or snippet(idea.text, 300)).strip()[:300],
                          description=description, workstream=workstream[:64], owner=owner or actor.name,
                          horizon=horizon, status="not_started", ai_based=ai_based, source_idea_id=idea.id)
         s.add(ini)
         s.flush()
-        record_event(s, actor.name, "workshop.promote", "initiative", ini.id, None, snapshot(ini))
+        record_event(s, actor.name, "workshop.promote", "initiative", ini.id, None,
+                     {**snapshot(ini), "intake_idea_id": idea.intake_idea_id})
         s.add(StatusChange(record_type="initiative", record_id=ini.id, from_status=None, to_status="not_started",
                            actor=actor.name, note=f"promoted from workshop idea {idea.id}"))
         return ini.id

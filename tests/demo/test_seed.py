@@ -193,3 +193,16 @@ def test_a_seeding_that_fails_half_way_leaves_nothing_behind(state, monkeypatch)
     with read_session() as s:
         assert count(s, MO) == count(s, Rule) == count(s, HitLog) == count(s, DemoMeta) == 0
     assert not list(state.hits_path.glob("*.parquet"))
+
+
+def test_the_demo_intake_is_replaced_by_force_but_an_idea_someone_raised_since_is_not(state):
+    from rm_core.intake import list_ideas, submit_idea
+    from tests.intake.conftest import idea_fields
+
+    seed_demo(state, scale="small", seed=7)
+    seed_demo(state, scale="small", seed=8, force=True, actor=Actor("ada", "admin"))
+    assert [i.id for i in list_ideas()][-1] == "IDEA-0001" and len(list_ideas()) == 16  # replaced, not added to
+    submit_idea(Actor("vic", "viewer", "Vic Viewer"), idea_fields())
+    with pytest.raises(UserError, match="1 change"):
+        seed_demo(state, scale="small", seed=9, force=True, actor=Actor("ada", "admin"))
+    assert len(list_ideas()) == 17

@@ -27,13 +27,16 @@ def week_values(source, filters=None, week=WEEK):
 def test_the_shipped_deck_declares_owner_direction_and_unit_for_every_charted_metric():
     deck = risk_deck()
     charted = [name for block in deck.deck if block.ui_type == "6_12Graph" for name in block.metric_names()]
-    assert len(charted) == 20  # AI ROI: drafted MOs, acceptance, minutes with and without assist, minutes saved
+    # AI ROI: drafted MOs, acceptance, minutes with and without assist, minutes saved; intake: submitted, days to
+    # triage, share accepted
+    assert len(charted) == 23
     for name in charted:
         decl = deck.metrics[name]
         assert decl.owner and decl.direction in ("higher", "lower") and decl.unit, name
     assert deck.setup.week_ends_on == 6  # Sunday
     assert [b.title for b in deck.deck if b.ui_type == "section"] == [
-        "MO lifecycle", "Rule portfolio", "Partner requests and escalations", "Upstream gaps", "SOP parity", "AI ROI"]
+        "MO lifecycle", "Rule portfolio", "Partner requests and escalations", "Upstream gaps", "SOP parity", "AI ROI",
+        "Idea intake"]
 
 
 def test_every_column_the_deck_reads_is_built_by_the_sources():
