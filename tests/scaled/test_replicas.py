@@ -22,9 +22,10 @@ def served_by(page, base: str) -> str:
 def create_mo(page, base: str, title: str) -> str:
     open_page(page, base, "mo_search")
     page.get_by_role("tab", name="New MO").click()
-    page.get_by_label("Title").fill(title)
-    page.get_by_label("Summary").fill("Created through the proxy while two replicas share PostgreSQL and Chroma.")
-    page.get_by_role("button", name="Create MO").click()
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Create MO"))
+    form.get_by_role("textbox", name="Title", exact=True).fill(title)
+    form.get_by_role("textbox", name="Summary", exact=True).fill("Created through the proxy while two replicas share PostgreSQL and Chroma.")
+    form.get_by_role("button", name="Create MO").click()
     wait_for_app(page)
     page.wait_for_url(re.compile(r"mo=MO-\d+"))
     mo_id = re.search(r"mo=(MO-\d+)", page.url).group(1)
@@ -116,7 +117,11 @@ def test_when_replica_a_dies_the_next_action_reaches_b_after_a_reload_and_nothin
     page = on_replica("a")
     mo_id = create_mo(page, base, f"Account takeover via recycled phone numbers {uuid.uuid4().hex[:6]}")
     assert served_by(page, base) == "a"
-    run("stop-replica", "a")
+    import time as _t
+    page.on("websocket", lambda ws: (print("WS open", _t.time(), ws.url), ws.on("close", lambda w: print("WS close", _t.time()))))
+    page.on("console", lambda m: print("CONSOLE", _t.time(), m.text[:200]))
+    run("kill-replica", "a")  # a crash, mid-session: the browser's WebSocket to A is open
+    print("killed", _t.time())
     try:
         page.reload()
         wait_for_app(page)
@@ -125,10 +130,19 @@ def test_when_replica_a_dies_the_next_action_reaches_b_after_a_reload_and_nothin
         assert served_by(page, base) == "b"
         wait_for_app(page)
         page.get_by_text("Edit this MO").click()
-        page.get_by_label("What changed (kept in the history)").fill("edited after replica A went away")
-        page.get_by_role("button", name="Save MO").click()
+        form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Save MO"))
+        form.get_by_role("textbox", name="Summary", exact=True).fill("Edited on replica B after replica A went away.")
+        form.get_by_role("textbox", name="What changed (kept in the history)").fill("summary after the fail-over")
+        print("filled", _t.time())
+        try:
+            form.get_by_role("button", name="Save MO").click(timeout=15000)
+        except Exception:
+            shot(page, "debug-failover"); print(page.get_by_test_id("stStatusWidget").all_inner_texts()); raise
         wait_for_app(page)
         expect(page.get_by_text(re.compile(r"· version 2 ·"))).to_be_visible()
+        expect(page.get_by_test_id("stMarkdownContainer").filter(
+            has_text="Summary. Edited on replica B after replica A went away.")).to_be_visible()
+        assert served_by(page, base) == "b"
         assert_no_exception(page)
         shot(page, "scaled-after-failover")
     finally:
