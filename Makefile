@@ -72,9 +72,9 @@ stop-scaled:
 
 ## Debian packages of the scaled set-up and its browser tier (installed only when missing)
 scaled-deps: system-deps
-	@command -v haproxy >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    haproxy curl >/dev/null; }
-	@command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+	@if ! command -v haproxy >/dev/null || ! command -v curl >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy curl >/dev/null; \
+	fi
 
 ## make test-scaled: the scale-out set-up started on free ports and driven through the proxy (own tier)
 test-scaled: install-dev scaled-deps

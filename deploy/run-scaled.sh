@@ -6,6 +6,7 @@
 #   deploy/run-scaled.sh stop               # stop everything this script started
 #   deploy/run-scaled.sh status             # what runs, and each health check
 #   deploy/run-scaled.sh stop-replica a     # stop one replica (the proxy sends its users to the other)
+#   deploy/run-scaled.sh kill-replica a     # SIGKILL one replica, as a crash would (no clean shutdown)
 #   deploy/run-scaled.sh start-replica a
 #
 # Everything lives under RM_SCALED_DIR (default data/scaled): pg/ (database cluster), chroma/ (index),
@@ -40,7 +41,7 @@ as_postgres() {  # initdb and pg_ctl refuse to run as root
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+alive() { [ -f "$RUN/$1.pid" ] && ! gone "$(cat "$RUN/$1.pid")"; }
 
 wait_url() {  # wait_url URL EXPECTED-BODY-OR-EMPTY SECONDS NAME
   local deadline=$((SECONDS + $3)) body
@@ -157,10 +158,25 @@ stop_pid() {  # stop_pid NAME: TERM, then KILL after 15 s
   alive "$1" || { rm -f "$RUN/$1.pid"; return 0; }
   local pid; pid="$(cat "$RUN/$1.pid")"
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.3; done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do gone "$pid" && break; sleep 0.1; done
+  gone "$pid" || kill -9 "$pid" 2>/dev/null || true
   rm -f "$RUN/$1.pid"
   say "stopped $1"
+}
+
+gone() {  # gone PID: exited, or a zombie nobody has reaped yet (it serves nothing either way)
+  ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+kill_replica() {  # a crash: SIGKILL, no shutdown hooks; returns once the process is gone
+  local name="replica-$1" pid
+  alive "$name" || die "replica $1 is not running"
+  pid="$(cat "$RUN/$name.pid")"
+  kill -9 "$pid"
+  for _ in $(seq 1 100); do gone "$pid" && break; sleep 0.1; done
+  gone "$pid" || die "replica $1 (pid $pid) survived SIGKILL"
+  rm -f "$RUN/$name.pid"
+  say "killed $name"
 }
 
 start() {
@@ -202,6 +218,7 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   stop-replica) [ -n "${2:-}" ] || die "name a replica (${REPLICAS[*]})"; stop_pid "replica-$2" ;;
+  kill-replica) [ -n "${2:-}" ] || die "name a replica (${REPLICAS[*]})"; kill_replica "$2" ;;
   start-replica) [ -n "${2:-}" ] || die "name a replica (${REPLICAS[*]})"; mkdir -p "$RUN" "$LOGS"; secrets; start_replica "$2" ;;
-  *) sed -n '2,14p' "$0"; exit 2 ;;
+  *) sed -n '2,15p' "$0"; exit 2 ;;
 esac

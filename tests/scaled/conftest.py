@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def scaled():
     folder = Path(tempfile.mkdtemp(prefix="rm-scaled-"))
     folder.chmod(0o755)
     env = dict(os.environ)
-    env.update({"RM_SCALED_DIR": str(folder), "RM_SCALED_PROXY_PORT": str(free_port()),
+    # The interpreter running the tests serves the replicas (a worktree may have no .venv of its own).
+    env.update({"PY": sys.executable, "RM_SCALED_DIR": str(folder), "RM_SCALED_PROXY_PORT": str(free_port()),
                 "RM_SCALED_REPLICA_PORTS": f"{free_port()} {free_port()}",
                 "RM_SCALED_CHROMA_PORT": str(free_port()), "RM_SCALED_PG_PORT": str(free_port()),
                 "RM_EMBEDDINGS": os.environ.get("RM_TEST_BROWSER_EMBEDDINGS", "hash"), **visitor_identity()})

@@ -19,12 +19,21 @@ def served_by(page, base: str) -> str:
     return page.request.get(f"{base}/_stcore/health").headers["x-rm-replica"]
 
 
+def index_settled(page) -> None:
+    """Wait until the replica's background MO indexing is done: its progress bar goes and the page reruns whole
+    (which would fold an expander the test has opened)."""
+    expect(page.get_by_test_id("stProgress")).to_have_count(0)
+    wait_for_app(page)
+
+
 def create_mo(page, base: str, title: str) -> str:
     open_page(page, base, "mo_search")
+    index_settled(page)
     page.get_by_role("tab", name="New MO").click()
-    page.get_by_label("Title").fill(title)
-    page.get_by_label("Summary").fill("Created through the proxy while two replicas share PostgreSQL and Chroma.")
-    page.get_by_role("button", name="Create MO").click()
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Create MO"))
+    form.get_by_role("textbox", name="Title", exact=True).fill(title)
+    form.get_by_role("textbox", name="Summary", exact=True).fill("Created through the proxy while two replicas share PostgreSQL and Chroma.")
+    form.get_by_role("button", name="Create MO").click()
     wait_for_app(page)
     page.wait_for_url(re.compile(r"mo=MO-\d+"))
     mo_id = re.search(r"mo=(MO-\d+)", page.url).group(1)
@@ -116,19 +125,24 @@ def test_when_replica_a_dies_the_next_action_reaches_b_after_a_reload_and_nothin
     page = on_replica("a")
     mo_id = create_mo(page, base, f"Account takeover via recycled phone numbers {uuid.uuid4().hex[:6]}")
     assert served_by(page, base) == "a"
-    run("stop-replica", "a")
+    run("kill-replica", "a")  # a crash, mid-session: the browser's WebSocket to A is open
     try:
         page.reload()
         wait_for_app(page)
         # The MO acknowledged on A is there, served by B; the user's next action (an edit) lands on B.
         expect(page.get_by_role("heading", name=re.compile(mo_id))).to_be_visible()
         assert served_by(page, base) == "b"
-        wait_for_app(page)
+        index_settled(page)
         page.get_by_text("Edit this MO").click()
-        page.get_by_label("What changed (kept in the history)").fill("edited after replica A went away")
-        page.get_by_role("button", name="Save MO").click()
+        form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Save MO"))
+        form.get_by_role("textbox", name="Summary", exact=True).fill("Edited on replica B after replica A went away.")
+        form.get_by_role("textbox", name="What changed (kept in the history)").fill("summary after the fail-over")
+        form.get_by_role("button", name="Save MO").click()
         wait_for_app(page)
         expect(page.get_by_text(re.compile(r"· version 2 ·"))).to_be_visible()
+        expect(page.get_by_test_id("stMarkdownContainer").filter(
+            has_text="Summary. Edited on replica B after replica A went away.")).to_be_visible()
+        assert served_by(page, base) == "b"
         assert_no_exception(page)
         shot(page, "scaled-after-failover")
     finally:
