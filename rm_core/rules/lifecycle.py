@@ -9,12 +9,14 @@ like retiring, only an admin does it, with a reason, and it lands in the same hi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from rm_core.audit import record_event, snapshot
 from rm_core.errors import NotFound, UserError
@@ -157,14 +159,25 @@ class ModelInput(BaseModel):
     action: Literal["block", "review", "monitor"] = "review"
 
 
-def register_model(actor: Actor, model: ModelInput | dict, *, today: dt.date | None = None) -> RuleRecord:
+@contextmanager
+def _writing(session: Session | None) -> Iterator[Session]:
+    """The caller's transaction when given (the demo world registers its models inside its own), else a new one."""
+    if session is not None:
+        yield session
+        return
+    with write_session() as s:
+        yield s
+
+
+def register_model(actor: Actor, model: ModelInput | dict, *, today: dt.date | None = None,
+                   session: Session | None = None) -> RuleRecord:
     """Add an ML model to the detector registry (active, at its current threshold); audited."""
     require(actor, "rule.propose")
     try:
         model = model if isinstance(model, ModelInput) else ModelInput.model_validate(model)
     except ValidationError as exc:
         raise UserError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-    with write_session() as s:
+    with _writing(session) as s:
         if s.get(Rule, model.id) is not None:
             raise UserError(f"{model.id} is already in the registry; detector ids are unique across rules and "
                             "models.")
@@ -177,7 +190,8 @@ def register_model(actor: Actor, model: ModelInput | dict, *, today: dt.date | N
     return RuleRecord(model.id, model.name, model.owner, model.action, "active", None, "model", model.threshold)
 
 
-def set_model_threshold(actor: Actor, model_id: str, threshold: float, reason: str) -> RuleMove:
+def set_model_threshold(actor: Actor, model_id: str, threshold: float, reason: str, *,
+                        at: dt.datetime | None = None, session: Session | None = None) -> RuleMove:
     """Move a model's current threshold (admin, with a reason): recorded in its history and the audit log."""
     reason = (reason or "").strip()
     if len(reason) < 5:
@@ -185,7 +199,7 @@ def set_model_threshold(actor: Actor, model_id: str, threshold: float, reason: s
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise UserError(f"threshold: {threshold!r} is not a number from 0 to 1")
     require(actor, "rule.retire")
-    with write_session() as s:
+    with _writing(session) as s:
         row = s.get(Rule, model_id)
         if row is None:
             raise NotFound(f"No model {model_id}.")
@@ -195,7 +209,7 @@ def set_model_threshold(actor: Actor, model_id: str, threshold: float, reason: s
             raise UserError(f"{model_id} is retired; reinstate it before moving its threshold.")
         before = snapshot(row, ["threshold"])
         row.threshold = float(threshold)
-        event = RuleEvent(rule_id=model_id, from_status=row.status, to_status=row.status, at=utcnow(),
+        event = RuleEvent(rule_id=model_id, from_status=row.status, to_status=row.status, at=at or utcnow(),
                           actor=actor.name, reason=reason, approver=actor.name, threshold_from=before["threshold"],
                           threshold_to=float(threshold))
         s.add(event)
