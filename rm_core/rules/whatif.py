@@ -792,7 +792,7 @@ def shadow_catches(prepared: PreparedHits) -> pl.DataFrame:
         "unlabeled": by_label[codes, UNLABELED],
         "confirmed_bad_not_flagged": not_flagged[codes],
         "last_shadow_hit": p.last_shadow_hit[codes],
-    }, schema_overrides={"last_shadow_hit": pl.Datetime("us")})
+    }, schema_overrides={"rule_id": pl.String, "last_shadow_hit": pl.Datetime("us")})
 
 
 SHADOW_COUNTS = ("shadow_hits", "entities", "confirmed_bad", "false_positive", "unlabeled",
