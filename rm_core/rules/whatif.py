@@ -43,6 +43,8 @@ THRESHOLD_FIELDS = ("gained_confirmed_bad", "added_false_positive", "gained_unla
 MODEL_FIELDS = ("model_id", "threshold", "proposed_threshold", "flagged", "flagged_proposed", "confirmed_bad",
                 "confirmed_bad_proposed", "false_positive_proposed", "precision", "precision_proposed",
                 "recall_proposed", "only_this_model_proposed")
+MODEL_STATS_FIELDS = ("kind", "threshold", "scored_entities", "below_threshold", "score_p10", "score_p50",
+                      "score_p90")
 RULE_STATS_FIELDS = ("rule_id", "hits", "entities", "confirmed_bad", "false_positive", "unlabeled", "precision",
                      "last_hit", "unique_confirmed_bad")
 
@@ -418,6 +420,21 @@ def rule_stats(prepared: PreparedHits) -> pl.DataFrame:
     }, schema_overrides={"last_hit": pl.Datetime("us")}).with_columns(pl.col("precision").fill_nan(None))
     prepared._cache["rule_stats"] = stats
     return stats
+
+
+def model_score_stats(prepared: PreparedHits) -> list[dict]:
+    """Per model: rule_id plus MODEL_STATS_FIELDS (entities scored in the window by their highest enforced
+    score, how many sit below the current threshold, and the 10th/50th/90th percentile of those scores)."""
+    out = []
+    for slot, code in enumerate(prepared.model_codes):
+        scores = prepared.model_scores[slot]
+        scores = scores[scores >= 0]
+        q = np.quantile(scores, [0.1, 0.5, 0.9]).round(4).tolist() if scores.size else [None] * 3
+        t = float(prepared.thresholds[slot])
+        out.append({"rule_id": prepared.rule_ids[code], "kind": "model", "threshold": t,
+                    "scored_entities": int(scores.size), "below_threshold": int((scores < t).sum()),
+                    "score_p10": q[0], "score_p50": q[1], "score_p90": q[2]})
+    return out
 
 
 def _sole_catches(p: PreparedHits, lo: int, hi: int) -> np.ndarray:

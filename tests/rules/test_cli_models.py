@@ -1,0 +1,79 @@
+"""`rules whatif --threshold` and `rules stats` with model detectors: hand-computed figures, exit 2 on bad input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rm_core.cli import main
+from rm_core.rules import IMPACT_FIELDS, RULE_STATS_FIELDS
+from rm_core.rules.whatif import MODEL_STATS_FIELDS, THRESHOLD_FIELDS
+from tests.pages.test_rules_whatif import MODEL_HITS
+
+
+@pytest.fixture
+def hits(tmp_path):
+    path = tmp_path / "hits.csv"
+    path.write_text(MODEL_HITS)
+    return path
+
+
+def run(capsys, *argv):
+    code = main(["rules", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_raising_a_threshold_prints_the_impact_plus_the_models_figures(capsys, hits):
+    code, out, _ = run(capsys, "whatif", "--hits", hits, "--threshold", "M-1=0.9")
+    result = json.loads(out)
+    assert code == 0 and list(result) == [*IMPACT_FIELDS, *THRESHOLD_FIELDS]
+    assert (result["flagged_before"], result["flagged_after"], result["lost_confirmed_bad"],
+            result["avoided_false_positive"], result["lost_exposure_usd"]) == (5, 3, 1, 1, 400.0)
+    [model] = result["models"]
+    assert (model["model_id"], model["threshold"], model["proposed_threshold"], model["flagged"],
+            model["flagged_proposed"], model["only_this_model_proposed"]) == ("M-1", 0.8, 0.9, 3, 1, 0)
+
+
+def test_retiring_a_rule_and_raising_a_threshold_are_one_what_if(capsys, hits):
+    code, out, _ = run(capsys, "whatif", "--hits", hits, "--retire", "R-1", "--threshold", "M-1=0.9")
+    result = json.loads(out)
+    assert code == 0 and result["retired"] == ["R-1"]
+    assert (result["flagged_after"], result["lost_confirmed_bad"], result["avoided_false_positive"],
+            result["precision_after"]) == (2, 1, 2, 1.0)
+
+
+def test_a_lower_threshold_gains_the_below_threshold_catch(capsys, hits):
+    code, out, _ = run(capsys, "whatif", "--hits", hits, "--threshold", "M-1=0.55")
+    result = json.loads(out)
+    assert code == 0 and (result["flagged_after"], result["gained_confirmed_bad"]) == (6, 1)
+
+
+def test_stats_lists_the_model_with_its_threshold_and_score_distribution(capsys, hits):
+    code, out, _ = run(capsys, "stats", "--hits", hits)
+    rows = {r["rule_id"]: r for r in json.loads(out)}
+    assert code == 0 and list(rows["R-1"]) == list(RULE_STATS_FIELDS)
+    m = rows["M-1"]
+    assert list(m) == [*RULE_STATS_FIELDS, *MODEL_STATS_FIELDS]
+    assert (m["kind"], m["threshold"], m["scored_entities"], m["below_threshold"], m["score_p50"]) == (
+        "model", 0.8, 5, 2, 0.82)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threshold", "M-1=1.5"], "field 'threshold': 'M-1=1.5'"),
+    (["--threshold", "M-1"], "'M-1' is not MODEL_ID=THRESHOLD"),
+    (["--threshold", "R-1=0.5"], "'R-1' is a rule, not a model"),
+    (["--threshold", "M-9=0.5"], "unknown model id 'M-9'"),
+    ([], "--retire"),
+])
+def test_bad_threshold_input_exits_2_naming_the_field(capsys, hits, argv, message):
+    code, out, err = run(capsys, "whatif", "--hits", hits, *argv)
+    assert code == 2 and out == "" and message in err
+
+
+def test_a_score_outside_0_1_exits_2_naming_row_and_field(capsys, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(MODEL_HITS.replace(",0.85,0.8", ",1.85,0.8"))
+    code, out, err = run(capsys, "whatif", "--hits", path, "--threshold", "M-1=0.9")
+    assert code == 2 and out == ""
+    assert "row 6" in err and "score" in err and "1.85" in err
