@@ -17,7 +17,7 @@ from rm_core.rules.recommend import recommend_retirement
 from rm_core.rules.report import impact_markdown, lost_csv
 from rm_core.rules.sqlsource import open_hit_source
 from rm_core.rules.whatif import (lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
-                                  shadow_catches, shadow_monitor, who_else_catches, window_label)
+                                  shadow_catches, shadow_monitor, shadow_weeks, who_else_catches, window_label)
 from rm_core.settings import get_settings
 from rm_core.text import md_escape
 
@@ -307,6 +307,16 @@ with shadow_tab:
     else:
         empty_state("No rule is in shadow. Move a candidate to shadow in **Lifecycle** to watch its "
                     "would-have catches here.")
+    for mid in [m for m in prepared.model_ids if m in records and records[m].status == "shadow"]:
+        since_at = next((h.at.date() for h in rule_history(mid) if h.to_status == "shadow"), None)
+        if since_at is None:
+            continue
+        weeks = shadow_weeks(prepared, mid, since_at)
+        st.markdown(f"**{md_escape(mid)} in shadow since {since_at}**: would-have hits (score at or above "
+                    "its threshold) per week, against its active weeks")
+        st.dataframe(weeks, hide_index=True, width="stretch", height=200, key=f"shadow-weeks-{mid}",
+                     column_config={"week_start": st.column_config.DateColumn("Week of", format="YYYY-MM-DD"),
+                                    "hits": st.column_config.NumberColumn("Hits", format="localized")})
 
 with upload_tab:
     source_picker()

@@ -843,3 +843,16 @@ def window_label(prepared: PreparedHits) -> str:
 def recall_loss_budget(prepared: PreparedHits, pct: float) -> int:
     """Largest number of lost confirmed-bad entities within `pct` % of those flagged today."""
     return int(math.floor(prepared.cb_entities * pct / 100 + 1e-9))
+
+
+def shadow_weeks(prepared: PreparedHits, detector: str, shadow_since: date) -> pl.DataFrame:
+    """A detector's firing rows per week, marked by period: `active` before `shadow_since`, `shadow` from it
+    (for a model, rows at or above its threshold: its would-have catches), so the shadow weeks read against
+    the active ones. Columns: week_start, period, hits."""
+    code = int(prepared.rule_codes([detector])[0])
+    weeks = list(prepared.week_starts)
+    return pl.DataFrame({
+        "week_start": weeks,
+        "period": ["shadow" if w + timedelta(days=6) >= shadow_since else "active" for w in weeks],
+        "hits": prepared.weekly_hits[code].astype(np.int64),
+    }, schema={"week_start": pl.Date, "period": pl.String, "hits": pl.Int64})

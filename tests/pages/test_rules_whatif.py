@@ -228,3 +228,16 @@ def test_an_admin_sets_the_proposed_threshold_with_a_reason(model_hits):
 def test_a_log_without_models_says_what_a_model_row_looks_like(hits):
     at = app_test(PAGE).run()
     assert any("No model in this hit log" in i.value for i in at.info)
+
+
+def test_a_model_in_shadow_shows_its_weeks_against_its_active_period(model_hits):
+    from rm_core.rules.lifecycle import move_rule
+
+    admin = Actor("tester", "admin")
+    move_rule(admin, "M-1", "candidate", "rules cover most of it")
+    move_rule(admin, "M-1", "shadow", "watch it for a month", shadow_days=30)
+    at = app_test(PAGE).run()
+    assert not at.exception
+    weeks = next(d.value for d in at.dataframe if "period" in d.value.columns)
+    assert set(weeks["period"]) == {"active"}  # the log ends before today's shadow move
+    assert int(weeks["hits"].sum()) == 3  # E3, E5, E6 at or above 0.8

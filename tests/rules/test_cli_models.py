@@ -77,3 +77,20 @@ def test_a_score_outside_0_1_exits_2_naming_row_and_field(capsys, tmp_path):
     code, out, err = run(capsys, "whatif", "--hits", path, "--threshold", "M-1=0.9")
     assert code == 2 and out == ""
     assert "row 6" in err and "score" in err and "1.85" in err
+
+
+def test_a_model_in_shadow_reads_its_would_have_catches_per_week_against_its_active_weeks(tmp_path):
+    import datetime as dt
+
+    from rm_core.rules import load_hit_log, prepare_hits
+    from rm_core.rules.whatif import shadow_weeks
+
+    rows = ["detector_id,entity_id,event_time,label,action,score,threshold"]
+    for day, action in ((1, "enforced"), (2, "enforced"), (9, "enforced"), (15, "shadow"), (16, "shadow")):
+        rows.append(f"M-1,E{day},2026-10-{day:02d}T10:00:00,confirmed_bad,{action},0.9,0.8")
+    rows.append("M-1,E30,2026-10-17T10:00:00,confirmed_bad,shadow,0.5,0.8")  # below threshold: no catch
+    path = tmp_path / "shadow.csv"
+    path.write_text("\n".join(rows) + "\n")
+    weeks = shadow_weeks(prepare_hits(load_hit_log(path)), "M-1", dt.date(2026, 10, 15))
+    assert weeks.rows() == [(dt.date(2026, 10, 1), "active", 2), (dt.date(2026, 10, 8), "active", 1),
+                            (dt.date(2026, 10, 15), "shadow", 2)]
