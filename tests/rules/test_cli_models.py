@@ -94,3 +94,18 @@ def test_a_model_in_shadow_reads_its_would_have_catches_per_week_against_its_act
     weeks = shadow_weeks(prepare_hits(load_hit_log(path)), "M-1", dt.date(2026, 10, 15))
     assert weeks.rows() == [(dt.date(2026, 10, 1), "active", 2), (dt.date(2026, 10, 8), "active", 1),
                             (dt.date(2026, 10, 15), "shadow", 2)]
+
+
+def test_the_recommendation_retires_rules_then_raises_a_model_threshold_within_the_budget(hits):
+    from rm_core.rules import load_hit_log, prepare_hits
+    from rm_core.rules.recommend import recommend_detectors
+
+    prepared = prepare_hits(load_hit_log(hits))
+    rec = recommend_detectors(prepared, max_lost_confirmed_bad=0)
+    # R-1 alone flags no confirmed-bad; M-1 at 0.85 drops E6 (0.82, FP) and keeps E5 (0.85: ties flag);
+    # 0.90 would lose E5
+    assert (rec.retire, rec.thresholds) == (["R-1"], {"M-1": 0.85})
+    assert rec.steps == [("retire R-1", 0), ("raise M-1 to 0.85", 0)]
+    assert (rec.impact.lost_confirmed_bad, rec.impact.avoided_false_positive, rec.impact.flagged_after) == (0, 2, 3)
+    generous = recommend_detectors(prepared, max_lost_confirmed_bad=1, keep=["R-1", "R-2", "M-1"])
+    assert (generous.retire, generous.thresholds) == ([], {})  # kept detectors are neither retired nor moved
