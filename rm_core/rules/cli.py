@@ -53,6 +53,8 @@ def register(subparsers) -> None:
     budget.add_argument("--max-recall-loss", type=float, metavar="PCT",
                         help="lose at most PCT %% of the confirmed-bad entities flagged today")
     recommend.add_argument("--keep", default="", metavar="R1,R2,…", help="rules never to retire")
+    recommend.add_argument("--with-models", action="store_true",
+                           help="also raise model thresholds with what is left of the budget (adds `thresholds`)")
     recommend.set_defaults(func=_recommend)
 
     synth = sub.add_parser("synth", help="write a deterministic demo hit log (Parquet, or CSV by extension)")
@@ -163,7 +165,10 @@ def _recommend(args) -> int:
     from rm_core.rules.recommend import recommend_retirement
 
     prepared = _prepared(args)
-    result = recommend_retirement(prepared, max_lost_confirmed_bad=args.max_lost_confirmed_bad,
+    from rm_core.rules.recommend import recommend_detectors
+
+    recommend = recommend_detectors if args.with_models else recommend_retirement  # adds `thresholds`
+    result = recommend(prepared, max_lost_confirmed_bad=args.max_lost_confirmed_bad,
                                   max_recall_loss_pct=args.max_recall_loss, keep=_ids(args.keep))
     _emit(result.as_dict(), args.format)
     return 0

@@ -109,3 +109,10 @@ def test_the_recommendation_retires_rules_then_raises_a_model_threshold_within_t
     assert (rec.impact.lost_confirmed_bad, rec.impact.avoided_false_positive, rec.impact.flagged_after) == (0, 2, 3)
     generous = recommend_detectors(prepared, max_lost_confirmed_bad=1, keep=["R-1", "R-2", "M-1"])
     assert (generous.retire, generous.thresholds) == ([], {})  # kept detectors are neither retired nor moved
+
+
+def test_recommend_with_models_says_which_thresholds_to_raise(capsys, hits):
+    code, out, _ = run(capsys, "recommend", "--hits", hits, "--max-lost-confirmed-bad", "0", "--with-models")
+    result = json.loads(out)
+    assert code == 0 and (result["retire"], result["thresholds"]) == (["R-1"], {"M-1": 0.85})
+    assert result["avoided_false_positive"] == 2
