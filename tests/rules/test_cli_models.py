@@ -116,3 +116,13 @@ def test_recommend_with_models_says_which_thresholds_to_raise(capsys, hits):
     result = json.loads(out)
     assert code == 0 and (result["retire"], result["thresholds"]) == (["R-1"], {"M-1": 0.85})
     assert result["avoided_false_positive"] == 2
+
+
+def test_an_engine_source_with_model_rows_says_to_load_the_log_as_a_file(capsys, hits, tmp_path):
+    import polars as pl
+
+    path = tmp_path / "hits.parquet"
+    pl.read_csv(hits).write_parquet(path)
+    code, out, err = run(capsys, "stats", "--hits-url", f"parquet://{path}")
+    assert code == 2 and out == ""
+    assert "field 'detector_id'" in err and "load the log as a file" in err
