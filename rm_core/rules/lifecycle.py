@@ -143,8 +143,9 @@ class RuleRecord:
 def rule_records() -> dict[str, RuleRecord]:
     """Every detector (rule or model) the workbench knows, by id (the hit log may name ones the database does not)."""
     with read_session() as s:
+        rows = sorted(s.scalars(select(Rule)), key=lambda r: (r.kind != "rule", r.id))  # rules first, then models
         return {r.id: RuleRecord(r.id, r.name, r.owner, r.action, r.status, r.shadow_until, r.kind, r.threshold)
-                for r in s.scalars(select(Rule).order_by(Rule.id))}
+                for r in rows}
 
 
 class ModelInput(BaseModel):
