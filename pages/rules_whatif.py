@@ -10,13 +10,14 @@ from rm_core.identity import can
 from rm_core.rules.criteria import rules_matching
 from rm_core.rules.hitlog import load_hit_log
 from rm_core.rules.lifecycle import (MAX_SHADOW_DAYS, allowed_moves, mos_left_without_active_rule, move_rule,
-                                     move_rules, next_move, rule_history, rule_records)
+                                     move_rules, next_move, rule_history, rule_records, set_model_threshold)
+from rm_core.rules.model_view import threshold_chart, threshold_whatif
 from rm_core.rules.logs import current_hit_log, upload_hit_log
 from rm_core.rules.recommend import recommend_retirement
 from rm_core.rules.report import impact_markdown, lost_csv
 from rm_core.rules.sqlsource import open_hit_source
 from rm_core.rules.whatif import (lost_catches, overlap_matrix, prepare_hits, retire_whatif, rule_stats,
-                                  shadow_catches, shadow_monitor, who_else_catches, window_label)
+                                  shadow_catches, shadow_monitor, shadow_weeks, who_else_catches, window_label)
 from rm_core.settings import get_settings
 from rm_core.text import md_escape
 
@@ -113,8 +114,8 @@ stats = rule_stats(prepared).join(
                  schema={"rule_id": pl.String, "name": pl.String, "owner": pl.String, "status": pl.String}),
     on="rule_id", how="left").with_columns(pl.col("status").fill_null("not in workbench"))
 
-table_tab, overlap_tab, recommend_tab, lifecycle_tab, shadow_tab, upload_tab = st.tabs(
-    ["What-if", "Overlap", "Recommended set", "Lifecycle", "Shadow monitoring", "Hit log"])
+table_tab, models_tab, overlap_tab, recommend_tab, lifecycle_tab, shadow_tab, upload_tab = st.tabs(
+    ["What-if", "Model thresholds", "Overlap", "Recommended set", "Lifecycle", "Shadow monitoring", "Hit log"])
 
 with table_tab:
     with st.expander("Pick by criterion", icon=":material/filter_alt:"):
@@ -175,6 +176,52 @@ with table_tab:
                      "unique_confirmed_bad": st.column_config.NumberColumn("Unique catches", format="localized"),
                      "last_hit": st.column_config.DatetimeColumn("Last fired", format="YYYY-MM-DD"),
                      "weekly_hits": st.column_config.LineChartColumn("Weekly hits (trend)")})
+
+with models_tab:
+    if not prepared.model_ids:
+        empty_state("No model in this hit log. A model's rows name it in `detector_id` and carry its `score` (0–1) "
+                    "and current `threshold`, below-threshold scores included." if prepared.weight is None else
+                    "This hit source is read as rule signatures and carries no model scores; upload the log as a "
+                    "file to move a model's threshold.")
+    else:
+        model = st.selectbox("Model", prepared.model_ids, key="model", format_func=lambda m: (
+            f"{m} · {records[m].name} ({records[m].status})" if m in records else m))
+        current = float(prepared.thresholds[prepared.model_slot(prepared.rule_index[model])])
+        proposed = st.slider("Proposed threshold", 0.0, 1.0, value=current, step=0.01, key=f"threshold-{model}",
+                             help=f"Current threshold {current:.2f}: an entity is flagged when its highest score "
+                                  "in the window reaches the threshold.")
+        view = threshold_whatif(prepared, model, proposed, retire)
+        st.caption(f"{md_escape(model)} at {proposed:.2f} instead of {current:.2f}"
+                   + (f", beside retiring the rules ticked on the What-if tab ({len(retire)})" if retire else
+                      "; tick rules on the What-if tab to compare with retiring them"))
+        st.dataframe(view.comparison, hide_index=True, width="stretch", column_config={
+            "what": "Option", "flagged_after": "Flagged after", "lost_confirmed_bad": "Lost confirmed-bad",
+            "avoided_false_positive": "Avoided false positives",
+            "lost_exposure_usd": st.column_config.NumberColumn("Lost exposure", format="dollar"),
+            "precision_after": st.column_config.NumberColumn("Precision after", format="percent"),
+            "gained_confirmed_bad": "Gained confirmed-bad (lower threshold)"})
+        left, right = st.columns([3, 2])
+        with left:
+            st.altair_chart(threshold_chart(view.curve, view.threshold, view.proposed), width="stretch")
+        with right:
+            st.dataframe(view.detectors, hide_index=True, width="stretch", column_config={
+                "detectors": "Flagged today by", "threshold": st.column_config.NumberColumn("Threshold",
+                                                                                           format="%.2f"),
+                "precision": st.column_config.ProgressColumn("Precision", min_value=0.0, max_value=1.0,
+                                                             format="percent")})
+        st.markdown(f"**{view.only.height:,} entities only {md_escape(model)} catches at {proposed:.2f}** "
+                    "(no rule nor other model flags them)")
+        st.dataframe(view.only.head(500), hide_index=True, width="stretch", height=240, column_config={
+            "entity_id": "Entity", "label": "Label",
+            "amount_usd": st.column_config.NumberColumn("Exposure", format="dollar"),
+            "score": st.column_config.NumberColumn("Highest score", format="%.3f")})
+        if model in records and records[model].kind == "model" and can(actor, "rule.retire") \
+                and abs(proposed - current) > 1e-9:
+            with st.form(record_key("threshold", model, f"{proposed:.2f}")):
+                reason = st.text_input("Reason (kept with the model's history)", key=f"threshold-reason-{model}")
+                if st.form_submit_button(f"Set {model}'s threshold to {proposed:.2f}", type="primary"):
+                    run_action(set_model_threshold, actor, model, proposed, reason,
+                               success=f"{md_escape(model)}'s threshold is now {proposed:.2f}")
 
 with overlap_tab:
     matrix = overlap_matrix(prepared, top=15)
@@ -260,6 +307,16 @@ with shadow_tab:
     else:
         empty_state("No rule is in shadow. Move a candidate to shadow in **Lifecycle** to watch its "
                     "would-have catches here.")
+    for mid in [m for m in prepared.model_ids if m in records and records[m].status == "shadow"]:
+        since_at = next((h.at.date() for h in rule_history(mid) if h.to_status == "shadow"), None)
+        if since_at is None:
+            continue
+        weeks = shadow_weeks(prepared, mid, since_at)
+        st.markdown(f"**{md_escape(mid)} in shadow since {since_at}**: would-have hits (score at or above "
+                    "its threshold) per week, against its active weeks")
+        st.dataframe(weeks, hide_index=True, width="stretch", height=200, key=f"shadow-weeks-{mid}",
+                     column_config={"week_start": st.column_config.DateColumn("Week of", format="YYYY-MM-DD"),
+                                    "hits": st.column_config.NumberColumn("Hits", format="localized")})
 
 with upload_tab:
     source_picker()

@@ -172,8 +172,12 @@ def _check_empty(session: Session, force: bool, delete_previous: bool = False,
     # the demo's intake went through the intake service, so its audit events are the seeding's up to the marker
     intake_to = session.scalar(select(DemoMeta.value).where(DemoMeta.key == INTAKE_AUDIT_MARK))
     seeded_intake = (AuditEvent.record_type == "intake_idea") & (AuditEvent.id <= int(intake_to or 0))
+    # Events the seeding itself wrote through services (the models' registration) come before its own
+    # demo.seed events; only later ones are edits.
+    seeded_up_to = session.scalar(select(func.max(AuditEvent.id)).where(AuditEvent.action == SEED_ACTION)) or 0
     edited = session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action != SEED_ACTION, AuditEvent.record_type.not_in(("user", "ai_usage")), ~seeded_intake))
+        AuditEvent.action != SEED_ACTION, AuditEvent.record_type.not_in(("user", "ai_usage")), ~seeded_intake,
+        AuditEvent.id > seeded_up_to))
     if not is_demo or edited:
         why = "it was not seeded by the demo generator" if not is_demo else f"{edited:,} change(s) were made since"
         raise UserError(f"Refusing to replace this workbench's data ({listing}): {why}. Use a new RM_HOME for a "
@@ -190,7 +194,7 @@ def _check_empty(session: Session, force: bool, delete_previous: bool = False,
 
 
 def _generate(seed: int, anchor: dt.date, size: Scale, report: Progress) -> dict:
-    from rm_core.demo import hits, mos, rules, trackers, workshop
+    from rm_core.demo import hits, models, mos, rules, trackers, workshop
 
     world: dict = {}
     world["mos"] = mos.build_mos(seed, anchor, size.mos)
@@ -199,7 +203,9 @@ def _generate(seed: int, anchor: dt.date, size: Scale, report: Progress) -> dict
     world["rule_events"] = rules.rule_history(seed, anchor, world["rules"], world["mos"])
     world["rule_mos"] = rules.rule_mo_links(world["rules"], world["mos"])
     report(0.25, "Generating rule hits")
-    world["hits"] = hits.build_hits(seed, anchor, world["rules"], world["mos"], size.hits)
+    rule_hits = hits.build_hits(seed, anchor, world["rules"], world["mos"], size.hits)
+    world["hits"] = models.merge_hits(rule_hits, models.build_model_hits(seed, anchor, rule_hits, world["rules"],
+                                                                         world["mos"]))
     report(0.45, "Requests, gaps, SOPs, roadmap and workshop")
     world["workshop"] = workshop.session_row(anchor)
     world["sops"], world["rollouts"] = trackers.build_sops(seed, anchor)
@@ -240,6 +246,10 @@ def _insert(session: Session, world: dict, settings: Settings, scale: str, seed:
     counts["rules"] = _bulk(session, Rule, [r.row for r in world["rules"]])
     counts["rule_mos"] = _bulk(session, RuleMO, world["rule_mos"])
     counts["rule_events"] = _bulk(session, RuleEvent, world["rule_events"])
+    from rm_core.demo.models import model_rows
+    from rm_core.demo.vocab import MANAGERS
+
+    counts["models"] = model_rows(session, Actor(MANAGERS[0], "admin", via="cli"), anchor)
 
     # Workshop first: two of its ideas became initiatives, and closed gaps point at initiatives.
     ws = world["workshop"]

@@ -4,7 +4,8 @@ The log is a file (`--hits PATH`, read into memory) or lives in an engine (`--hi
 DuckDB over Parquet files or folders, or any SQLAlchemy database; see `rm_core.rules.sqlsource`).
 
 The JSON shapes are stable (checks and scripts read them): `stats` prints a list of objects with exactly
-RULE_STATS_FIELDS, `whatif` one object with exactly IMPACT_FIELDS, `recommend` `retire` plus those fields.
+RULE_STATS_FIELDS (a model's object adds MODEL_STATS_FIELDS), `whatif` one object with exactly IMPACT_FIELDS
+(plus THRESHOLD_FIELDS when `--threshold` moves a model), `recommend` `retire` plus those fields.
 """
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ def register(subparsers) -> None:
 
     whatif = sub.add_parser("whatif", help="impact of retiring rules")
     common(whatif)
-    whatif.add_argument("--retire", required=True, metavar="R1,R2,…", help="comma-separated rule ids to retire")
+    whatif.add_argument("--retire", default="", metavar="R1,R2,…",
+                        help="comma-separated detector ids (rules or models) to retire")
+    whatif.add_argument("--threshold", action="append", default=[], metavar="MODEL_ID=0.9",
+                        help="move a model's threshold (repeat, or comma-separate, for several models)")
     whatif.set_defaults(func=_whatif)
 
     recommend = sub.add_parser("recommend", help="largest set of rules to retire within a budget")
@@ -49,6 +53,8 @@ def register(subparsers) -> None:
     budget.add_argument("--max-recall-loss", type=float, metavar="PCT",
                         help="lose at most PCT %% of the confirmed-bad entities flagged today")
     recommend.add_argument("--keep", default="", metavar="R1,R2,…", help="rules never to retire")
+    recommend.add_argument("--with-models", action="store_true",
+                           help="also raise model thresholds with what is left of the budget (adds `thresholds`)")
     recommend.set_defaults(func=_recommend)
 
     synth = sub.add_parser("synth", help="write a deterministic demo hit log (Parquet, or CSV by extension)")
@@ -112,16 +118,46 @@ def _json_default(value):
 def _stats(args) -> int:
     from rm_core.rules.whatif import RULE_STATS_FIELDS, rule_stats
 
-    frame = rule_stats(_prepared(args)).select(RULE_STATS_FIELDS)
-    _emit(frame.to_dicts(), args.format)
+    from rm_core.rules.whatif import model_score_stats
+
+    prepared = _prepared(args)
+    rows = rule_stats(prepared).select(RULE_STATS_FIELDS).to_dicts()
+    models = {m["rule_id"]: m for m in model_score_stats(prepared)}
+    for row in rows:  # a model's row adds its kind, threshold and score distribution
+        row.update(models.get(row["rule_id"], {}))
+    _emit(rows, args.format)
     return 0
 
 
-def _whatif(args) -> int:
-    from rm_core.rules.whatif import retire_whatif
+def _thresholds(values: list[str]) -> dict[str, float]:
+    """`MODEL_ID=0.9` pairs; a malformed one is refused naming it (field threshold)."""
+    from rm_core.errors import Problem, ValidationFailed
 
+    out, problems = {}, []
+    for part in (p.strip() for v in values for p in v.split(",") if p.strip()):
+        name, _, value = part.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not name.strip() or number is None or not 0 <= number <= 1:
+            problems.append(Problem(f"'{part}' is not MODEL_ID=THRESHOLD with a threshold from 0 to 1",
+                                    field="threshold"))
+        else:
+            out[name.strip()] = number
+    if problems:
+        raise ValidationFailed(problems)
+    return out
+
+
+def _whatif(args) -> int:
+    from rm_core.rules.whatif import detector_whatif
+
+    thresholds = _thresholds(args.threshold)
+    if not _ids(args.retire) and not thresholds:
+        raise UserError("give --retire R1,R2,… and/or --threshold MODEL_ID=0.9")
     prepared = _prepared(args)
-    _emit(retire_whatif(prepared, _ids(args.retire)).as_dict(), args.format)
+    _emit(detector_whatif(prepared, _ids(args.retire), thresholds).as_dict(), args.format)
     return 0
 
 
@@ -129,7 +165,10 @@ def _recommend(args) -> int:
     from rm_core.rules.recommend import recommend_retirement
 
     prepared = _prepared(args)
-    result = recommend_retirement(prepared, max_lost_confirmed_bad=args.max_lost_confirmed_bad,
+    from rm_core.rules.recommend import recommend_detectors
+
+    recommend = recommend_detectors if args.with_models else recommend_retirement  # adds `thresholds`
+    result = recommend(prepared, max_lost_confirmed_bad=args.max_lost_confirmed_bad,
                                   max_recall_loss_pct=args.max_recall_loss, keep=_ids(args.keep))
     _emit(result.as_dict(), args.format)
     return 0

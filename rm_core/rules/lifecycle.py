@@ -1,16 +1,22 @@
-"""Rule lifecycle: active → candidate → shadow → retired (or back to active), each move dated, reasoned, audited.
+"""Detector lifecycle: active → candidate → shadow → retired (or back to active), each move dated, reasoned, audited.
 
-Editors propose (candidate, shadow, back to active); only an admin retires or reinstates a retired rule, and is
-recorded as the approver. Retiring from shadow is refused until the shadow period is over unless the admin
-says why it ends early.
+A detector is a rule or an ML model (`kind`); both share one registry (the `rules` table) and these moves.
+Editors propose (candidate, shadow, back to active); only an admin retires or reinstates a retired detector, and
+is recorded as the approver. Retiring from shadow is refused until the shadow period is over unless the admin
+says why it ends early. A model also has a current threshold: moving it changes what the model enforces, so,
+like retiring, only an admin does it, with a reason, and it lands in the same history.
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from rm_core.audit import record_event, snapshot
 from rm_core.errors import NotFound, UserError
@@ -40,9 +46,12 @@ class RuleMove:
     reason: str
     approver: str | None
     shadow_days: int | None
+    threshold_from: float | None = None
+    threshold_to: float | None = None
 
 
 FORWARD = ("active", "candidate", "shadow", "retired")
+KINDS = ("rule", "model")
 
 
 def allowed_moves(status: str) -> list[str]:
@@ -111,8 +120,10 @@ def move_rules(actor: Actor, rule_ids: Iterable[str], to_status: str, reason: st
 
 
 def rule_history(rule_id: str) -> list[RuleMove]:
+    """Every move of a rule or model, newest first (a model's threshold moves included)."""
     with read_session() as s:
-        return [RuleMove(e.rule_id, e.from_status, e.to_status, e.at, e.actor, e.reason, e.approver, e.shadow_days)
+        return [RuleMove(e.rule_id, e.from_status, e.to_status, e.at, e.actor, e.reason, e.approver, e.shadow_days,
+                         e.threshold_from, e.threshold_to)
                 for e in s.scalars(select(RuleEvent).where(RuleEvent.rule_id == rule_id)
                                    .order_by(RuleEvent.at.desc(), RuleEvent.id.desc()))]
 
@@ -125,13 +136,88 @@ class RuleRecord:
     action: str
     status: str
     shadow_until: dt.date | None
+    kind: str = "rule"
+    threshold: float | None = None  # a model's current threshold; None for a rule
 
 
 def rule_records() -> dict[str, RuleRecord]:
-    """Every rule the workbench knows, by id (the hit log may name rules the database does not)."""
+    """Every detector (rule or model) the workbench knows, by id (the hit log may name ones the database does not)."""
     with read_session() as s:
-        return {r.id: RuleRecord(r.id, r.name, r.owner, r.action, r.status, r.shadow_until)
-                for r in s.scalars(select(Rule).order_by(Rule.id))}
+        rows = sorted(s.scalars(select(Rule)), key=lambda r: (r.kind != "rule", r.id))  # rules first, then models
+        return {r.id: RuleRecord(r.id, r.name, r.owner, r.action, r.status, r.shadow_until, r.kind, r.threshold)
+                for r in rows}
+
+
+class ModelInput(BaseModel):
+    """A model detector as registered: id, name, its current threshold (0–1) and who owns it."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+    id: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+    threshold: float = Field(ge=0, le=1)
+    owner: str = Field(default="", max_length=64)
+    description: str = ""
+    action: Literal["block", "review", "monitor"] = "review"
+
+
+@contextmanager
+def _writing(session: Session | None) -> Iterator[Session]:
+    """The caller's transaction when given (the demo world registers its models inside its own), else a new one."""
+    if session is not None:
+        yield session
+        return
+    with write_session() as s:
+        yield s
+
+
+def register_model(actor: Actor, model: ModelInput | dict, *, today: dt.date | None = None,
+                   session: Session | None = None) -> RuleRecord:
+    """Add an ML model to the detector registry (active, at its current threshold); audited."""
+    require(actor, "rule.propose")
+    try:
+        model = model if isinstance(model, ModelInput) else ModelInput.model_validate(model)
+    except ValidationError as exc:
+        raise UserError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+    with _writing(session) as s:
+        if s.get(Rule, model.id) is not None:
+            raise UserError(f"{model.id} is already in the registry; detector ids are unique across rules and "
+                            "models.")
+        row = Rule(id=model.id, name=model.name, description=model.description, owner=model.owner,
+                   action=model.action, status="active", kind="model", threshold=model.threshold,
+                   created_at=today or dt.date.today())
+        s.add(row)
+        record_event(s, actor.name, "model.register", "rule", model.id, None,
+                     snapshot(row, ["kind", "name", "status", "threshold", "owner"]))
+    return RuleRecord(model.id, model.name, model.owner, model.action, "active", None, "model", model.threshold)
+
+
+def set_model_threshold(actor: Actor, model_id: str, threshold: float, reason: str, *,
+                        at: dt.datetime | None = None, session: Session | None = None) -> RuleMove:
+    """Move a model's current threshold (admin, with a reason): recorded in its history and the audit log."""
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise UserError("Give a reason for the threshold move (at least a few words); it is kept with the model.")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise UserError(f"threshold: {threshold!r} is not a number from 0 to 1")
+    require(actor, "rule.retire")
+    with _writing(session) as s:
+        row = s.get(Rule, model_id)
+        if row is None:
+            raise NotFound(f"No model {model_id}.")
+        if row.kind != "model":
+            raise UserError(f"{model_id} is a rule; only a model has a threshold.")
+        if row.status == "retired":
+            raise UserError(f"{model_id} is retired; reinstate it before moving its threshold.")
+        before = snapshot(row, ["threshold"])
+        row.threshold = float(threshold)
+        event = RuleEvent(rule_id=model_id, from_status=row.status, to_status=row.status, at=at or utcnow(),
+                          actor=actor.name, reason=reason, approver=actor.name, threshold_from=before["threshold"],
+                          threshold_to=float(threshold))
+        s.add(event)
+        record_event(s, actor.name, "model.threshold", "rule", model_id, before,
+                     {"threshold": float(threshold), "reason": reason})
+    return RuleMove(model_id, row.status, row.status, event.at, actor.name, reason, actor.name, None,
+                    before["threshold"], float(threshold))
 
 
 def mos_left_without_active_rule(retire: Iterable[str]) -> list[tuple[str, str]]:

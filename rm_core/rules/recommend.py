@@ -119,3 +119,59 @@ def _only_active_rule(p: PreparedHits, positions: np.ndarray, active_words: np.n
     word = np.argmax(bits != 0, axis=0)
     value = bits[word, np.arange(positions.size)]
     return word.astype(np.int64) * 64 + np.log2(value.astype(np.float64)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class DetectorRecommendation:
+    """Rules (and models) to retire plus model thresholds to raise, within one loss budget.
+
+    `steps` lists (what, confirmed-bad lost so far) in pick order: "retire R-12" or "raise M-1 to 0.85".
+    """
+
+    retire: list[str]
+    thresholds: dict[str, float]
+    impact: RetirementImpact
+    max_lost_confirmed_bad: int
+    steps: list[tuple[str, int]]
+
+    def as_dict(self) -> dict:
+        return {"retire": self.retire, "thresholds": self.thresholds, **self.impact.as_dict()}
+
+
+def recommend_detectors(prepared: PreparedHits, *, max_lost_confirmed_bad: int | None = None,
+                        max_recall_loss_pct: float | None = None, keep: Iterable[str] = (),
+                        candidates: Iterable[str] | None = None, step: float = 0.05) -> DetectorRecommendation:
+    """The retirement set of `recommend_retirement` (rules and models alike), then, with what is left of the
+    budget, model thresholds raised `step` at a time: each round takes the raise that avoids the most false
+    positives without crossing the budget (fewest lost confirmed-bad on a tie), until none fits."""
+    from rm_core.rules.whatif import detector_whatif
+
+    base = recommend_retirement(prepared, max_lost_confirmed_bad=max_lost_confirmed_bad,
+                                max_recall_loss_pct=max_recall_loss_pct, keep=keep, candidates=candidates)
+    p, budget = prepared, base.max_lost_confirmed_bad
+    steps = [(f"retire {rule}", lost) for rule, lost in base.steps]
+    current = {p.rule_ids[c]: float(t) for c, t in zip(p.model_codes, p.thresholds)}
+    kept = set(keep)
+    movable = [m for m in current if m not in base.retire and m not in kept
+               and (candidates is None or m in set(candidates))]
+    thresholds: dict[str, float] = {}
+    impact = base.impact
+    while True:
+        best = None
+        for model in movable:
+            raised = round(thresholds.get(model, current[model]) + step, 4)
+            if raised > 1:
+                continue
+            trial = detector_whatif(p, base.retire, {**thresholds, model: raised})
+            if trial.lost_confirmed_bad > budget or trial.avoided_false_positive <= impact.avoided_false_positive:
+                continue
+            key = (trial.avoided_false_positive, -trial.lost_confirmed_bad)
+            if best is None or key > best[0]:
+                best = (key, model, raised, trial)
+        if best is None:
+            break
+        _, model, raised, impact = best
+        thresholds[model] = raised
+        steps.append((f"raise {model} to {raised:.2f}", impact.lost_confirmed_bad))
+    return DetectorRecommendation(retire=base.retire, thresholds=thresholds, impact=impact,
+                                  max_lost_confirmed_bad=budget, steps=steps)

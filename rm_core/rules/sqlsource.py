@@ -275,6 +275,11 @@ def open_hit_source(url: str, table: str | None = None, *, memory_limit: str | N
             columns = engine.columns(relation)
         except Exception as exc:  # noqa: BLE001 - each engine has its own error classes
             raise UserError(f"{label}: cannot read the hit table ({_first_line(exc)})") from None
+        if "detector_id" in columns:  # model scores (#18) are evaluated from files only, for now
+            raise ValidationFailed(Problem("this hit table holds model rows (detector_id, score, threshold); an "
+                                           "engine source reads rule hits only for now, so load the log as a file "
+                                           "(--hits, or upload it) to evaluate models", file=label,
+                                           field="detector_id"))
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise ValidationFailed([Problem(f"missing column '{c}' (a hit log needs {', '.join(REQUIRED_COLUMNS)})",

@@ -43,6 +43,8 @@ THRESHOLD_FIELDS = ("gained_confirmed_bad", "added_false_positive", "gained_unla
 MODEL_FIELDS = ("model_id", "threshold", "proposed_threshold", "flagged", "flagged_proposed", "confirmed_bad",
                 "confirmed_bad_proposed", "false_positive_proposed", "precision", "precision_proposed",
                 "recall_proposed", "only_this_model_proposed")
+MODEL_STATS_FIELDS = ("kind", "threshold", "scored_entities", "below_threshold", "score_p10", "score_p50",
+                      "score_p90")
 RULE_STATS_FIELDS = ("rule_id", "hits", "entities", "confirmed_bad", "false_positive", "unlabeled", "precision",
                      "last_hit", "unique_confirmed_bad")
 
@@ -420,6 +422,21 @@ def rule_stats(prepared: PreparedHits) -> pl.DataFrame:
     return stats
 
 
+def model_score_stats(prepared: PreparedHits) -> list[dict]:
+    """Per model: rule_id plus MODEL_STATS_FIELDS (entities scored in the window by their highest enforced
+    score, how many sit below the current threshold, and the 10th/50th/90th percentile of those scores)."""
+    out = []
+    for slot, code in enumerate(prepared.model_codes):
+        scores = prepared.model_scores[slot]
+        scores = scores[scores >= 0]
+        q = np.quantile(scores, [0.1, 0.5, 0.9]).round(4).tolist() if scores.size else [None] * 3
+        t = float(prepared.thresholds[slot])
+        out.append({"rule_id": prepared.rule_ids[code], "kind": "model", "threshold": t,
+                    "scored_entities": int(scores.size), "below_threshold": int((scores < t).sum()),
+                    "score_p10": q[0], "score_p50": q[1], "score_p90": q[2]})
+    return out
+
+
 def _sole_catches(p: PreparedHits, lo: int, hi: int) -> np.ndarray:
     """Per rule, entities in [lo, hi) that this rule alone flags."""
     bits = p.enforced_bits[:, lo:hi]
@@ -792,7 +809,7 @@ def shadow_catches(prepared: PreparedHits) -> pl.DataFrame:
         "unlabeled": by_label[codes, UNLABELED],
         "confirmed_bad_not_flagged": not_flagged[codes],
         "last_shadow_hit": p.last_shadow_hit[codes],
-    }, schema_overrides={"last_shadow_hit": pl.Datetime("us")})
+    }, schema_overrides={"rule_id": pl.String, "last_shadow_hit": pl.Datetime("us")})
 
 
 SHADOW_COUNTS = ("shadow_hits", "entities", "confirmed_bad", "false_positive", "unlabeled",
@@ -826,3 +843,16 @@ def window_label(prepared: PreparedHits) -> str:
 def recall_loss_budget(prepared: PreparedHits, pct: float) -> int:
     """Largest number of lost confirmed-bad entities within `pct` % of those flagged today."""
     return int(math.floor(prepared.cb_entities * pct / 100 + 1e-9))
+
+
+def shadow_weeks(prepared: PreparedHits, detector: str, shadow_since: date) -> pl.DataFrame:
+    """A detector's firing rows per week, marked by period: `active` before `shadow_since`, `shadow` from it
+    (for a model, rows at or above its threshold: its would-have catches), so the shadow weeks read against
+    the active ones. Columns: week_start, period, hits."""
+    code = int(prepared.rule_codes([detector])[0])
+    weeks = list(prepared.week_starts)
+    return pl.DataFrame({
+        "week_start": weeks,
+        "period": ["shadow" if w + timedelta(days=6) >= shadow_since else "active" for w in weeks],
+        "hits": prepared.weekly_hits[code].astype(np.int64),
+    }, schema={"week_start": pl.Date, "period": pl.String, "hits": pl.Int64})

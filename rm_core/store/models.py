@@ -164,9 +164,16 @@ class Rule(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     shadow_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # A detector is a rule or an ML model (#18); a model fires when its score reaches its current threshold.
+    kind: Mapped[str] = mapped_column(String(8), default="rule", server_default="rule")
+    threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     __table_args__ = (
         CheckConstraint("action in ('block','review','monitor')", name="ck_rules_action"),
         CheckConstraint("status in ('active','candidate','shadow','retired')", name="ck_rules_status"),
+        CheckConstraint("kind in ('rule','model')", name="ck_rules_kind"),
+        CheckConstraint("(kind = 'rule' and threshold is null) or "
+                        "(kind = 'model' and threshold is not null and threshold >= 0 and threshold <= 1)",
+                        name="ck_rules_threshold"),
     )
 
 
@@ -181,6 +188,9 @@ class RuleEvent(Base):
     reason: Mapped[str] = mapped_column(Text)
     approver: Mapped[str | None] = mapped_column(String(64), nullable=True)
     shadow_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a model's threshold move (status unchanged) is a lifecycle event too, so one history tells the whole story
+    threshold_from: Mapped[float | None] = mapped_column(Float, nullable=True)
+    threshold_to: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class RuleMO(Base):

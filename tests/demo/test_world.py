@@ -68,7 +68,9 @@ def test_hit_log_has_the_documented_columns_and_agrees_with_the_rules(world):
     summary = world
     hits = pl.read_parquet(summary.hit_log_path)
     assert hits.schema == pl.Schema({"rule_id": pl.String, "entity_id": pl.String, "event_time": pl.Datetime("us"),
-                                     "label": pl.String, "action": pl.String, "amount_usd": pl.Float64})
+                                     "label": pl.String, "action": pl.String, "amount_usd": pl.Float64,
+                                     "detector_id": pl.String, "score": pl.Float64, "threshold": pl.Float64})
+    hits = hits.filter(pl.col("rule_id").is_not_null())  # the model rows are checked in test_demo_models
     assert set(hits["label"].unique()) == {"confirmed_bad", "false_positive", "unlabeled"}
     assert set(hits["action"].unique()) == {"enforced", "shadow"}
     end = dt.datetime.combine(DEMO_ANCHOR + dt.timedelta(days=1), dt.time())
@@ -169,3 +171,43 @@ def test_roadmap_dependencies_have_no_cycle_and_the_baseline_has_moved(world):
     assert len(moved) >= 5
     assert any(b["id"] not in current for b in baseline.snapshot)  # something was dropped since
     assert any(i not in {b["id"] for b in baseline.snapshot} for i in current)  # and something added
+
+
+def test_demo_models_sit_in_the_registry_and_score_below_and_above_their_thresholds(world):
+    from rm_core.rules import load_hit_log, prepare_hits
+    from rm_core.rules.lifecycle import rule_history, rule_records
+    from rm_core.rules.whatif import model_figures
+
+    hits = pl.read_parquet(world.hit_log_path)
+    scored = hits.filter(pl.col("detector_id").is_not_null())
+    records = rule_records()
+    models = {r: rec for r, rec in records.items() if rec.kind == "model"}
+    assert set(models) == {"M-REG-RISK", "M-PAYOUT-CHG", "M-LISTING-HIJACK", "M-REVIEW-RING"}
+    assert dict(scored.group_by("detector_id").agg(pl.col("threshold").first()).iter_rows()) == {
+        m: rec.threshold for m, rec in models.items()}
+    assert scored["score"].min() >= 0.3 and scored["score"].max() <= 1.0
+    assert scored["rule_id"].null_count() == scored.height
+    for model, rec in models.items():
+        rows = scored.filter(pl.col("detector_id") == model)
+        assert (rows["score"] < rec.threshold).sum() > rows.height * 0.3  # a lower threshold can be evaluated
+        assert rows["entity_id"].n_unique() < rows.height  # entities with several scores
+        medians = dict(rows.group_by("label").agg(pl.col("score").median()).iter_rows())
+        assert medians["confirmed_bad"] > 0.7 > medians["false_positive"]
+
+    prepared = prepare_hits(load_hit_log(world.hit_log_path))
+    rule_entities = set(hits.filter(pl.col("rule_id").is_not_null())["entity_id"].unique())
+    for model in ("M-REG-RISK", "M-PAYOUT-CHG", "M-LISTING-HIJACK"):
+        figures = model_figures(prepared, model, models[model].threshold)
+        assert 0.5 < figures["precision"] < 0.95
+        assert figures["only_this_model_proposed"] > 0  # some bad accounts only the model catches
+        flagged = set(scored.filter((pl.col("detector_id") == model) & (pl.col("score") >= models[model].threshold))
+                      ["entity_id"])
+        assert len(flagged & rule_entities) > 0.4 * len(flagged)  # and most overlap with rules
+
+    assert models["M-REVIEW-RING"].status == "shadow"
+    shadow = scored.filter(pl.col("action") == "shadow")
+    assert set(shadow["detector_id"]) == {"M-REVIEW-RING"}
+    shadow_at = next(m.at for m in rule_history("M-REVIEW-RING") if m.to_status == "shadow")
+    assert shadow["event_time"].min() >= shadow_at
+    [move] = [m for m in rule_history("M-REG-RISK") if m.threshold_to is not None]
+    assert (move.threshold_from, move.threshold_to, move.approver) == (0.75, 0.8, "harish.mgr")

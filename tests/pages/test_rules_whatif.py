@@ -146,3 +146,98 @@ def test_a_hit_source_in_an_engine_is_chosen_on_the_hit_log_tab_and_gives_the_sa
     m = _metrics(at)
     assert (m["Flagged after"], m["Lost confirmed-bad"], m["Lost exposure"]) == ("2", "1", "$100")
     assert list(at.dataframe[0].value["entity_id"]) == ["E3"]
+
+
+MODEL_HITS = """rule_id,detector_id,entity_id,event_time,label,action,amount_usd,score,threshold
+R-1,,E1,2026-10-01T10:00:00,confirmed_bad,enforced,50,,
+R-1,,E2,2026-10-02T10:00:00,false_positive,enforced,,,
+R-2,,E1,2026-10-03T10:00:00,confirmed_bad,enforced,80,,
+R-2,,E3,2026-10-04T10:00:00,confirmed_bad,enforced,100,,
+,M-1,E3,2026-10-04T11:00:00,confirmed_bad,enforced,100,0.95,0.8
+,M-1,E5,2026-10-05T10:00:00,confirmed_bad,enforced,400,0.85,0.8
+,M-1,E6,2026-10-06T10:00:00,false_positive,enforced,20,0.82,0.8
+,M-1,E7,2026-10-07T10:00:00,confirmed_bad,enforced,60,0.6,0.8
+,M-1,E2,2026-10-08T10:00:00,false_positive,enforced,,0.5,0.8
+"""
+
+
+@pytest.fixture
+def model_hits(state):
+    from rm_core.rules.lifecycle import register_model
+
+    with write_session() as s:
+        s.add_all([Rule(id="R-1", name="new device + bank change", status="active"),
+                   Rule(id="R-2", name="gift card velocity", status="active")])
+    register_model(Actor("tester", "admin"), {"id": "M-1", "name": "registration risk", "threshold": 0.8})
+    upload_hit_log(Actor("tester", "admin"), MODEL_HITS.encode(), "hits.csv")
+    return state
+
+
+def _frame(at, column):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_moving_a_model_threshold_shows_the_impact_beside_the_rules(model_hits):
+    at = app_test(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="threshold-M-1").value == 0.8
+    only = _frame(at, "score")
+    assert list(only["entity_id"]) == ["E5", "E6"]  # at the current threshold only the model flags these
+    at.slider(key="threshold-M-1").set_value(0.9).run()
+    [row] = _frame(at, "lost_confirmed_bad").to_dict("records")
+    assert (row["what"], row["flagged_after"], row["lost_confirmed_bad"], row["avoided_false_positive"],
+            row["lost_exposure_usd"]) == ("M-1 at 0.90", 3, 1, 1, 400.0)
+    assert row["precision_after"] == pytest.approx(2 / 3)
+    detectors = {r["detectors"]: r for r in _frame(at, "detectors").to_dict("records")}
+    assert (detectors["M-1 (current)"]["flagged"], detectors["M-1 (current)"]["precision"]) == (3, pytest.approx(2 / 3))
+    assert (detectors["M-1 (proposed)"]["flagged"], detectors["M-1 (proposed)"]["precision"]) == (1, 1.0)
+    assert (detectors["all rules"]["flagged"], detectors["all rules"]["confirmed_bad"]) == (3, 2)
+    assert _frame(at, "score").empty  # at 0.9 the model's one catch (E3) is R-2's too
+    assert any("0 entities only M-1 catches at 0.90" in m.value for m in at.markdown)
+
+
+def test_a_lower_threshold_gains_the_below_threshold_catches_and_rules_compare_with_it(model_hits):
+    at = app_test(PAGE).run()
+    at.slider(key="threshold-M-1").set_value(0.55).run()
+    [row] = _frame(at, "lost_confirmed_bad").to_dict("records")
+    assert (row["flagged_after"], row["lost_confirmed_bad"], row["gained_confirmed_bad"]) == (6, 0, 1)
+    assert list(_frame(at, "score")["entity_id"]) == ["E5", "E7", "E6"]
+    at.multiselect(key="retire").select("R-1").run()
+    at.slider(key="threshold-M-1").set_value(0.9).run()
+    rows = {r["what"]: r for r in _frame(at, "lost_confirmed_bad").to_dict("records")}
+    assert set(rows) == {"M-1 at 0.90", "retire R-1", "both together"}
+    assert (rows["retire R-1"]["flagged_after"], rows["retire R-1"]["avoided_false_positive"]) == (4, 1)
+    both = rows["both together"]
+    assert (both["flagged_after"], both["lost_confirmed_bad"], both["avoided_false_positive"],
+            both["precision_after"]) == (2, 1, 2, 1.0)
+
+
+def test_an_admin_sets_the_proposed_threshold_with_a_reason(model_hits):
+    from rm_core.rules.lifecycle import rule_history
+
+    at = app_test(PAGE).run()
+    at.slider(key="threshold-M-1").set_value(0.9).run()
+    at.text_input(key="threshold-reason-M-1").input("loses one confirmed-bad, avoids one FP")
+    next(b for b in at.button if b.label == "Set M-1's threshold to 0.90").click().run()
+    assert not at.exception and not at.error
+    with read_session() as s:
+        assert s.get(Rule, "M-1").threshold == 0.9
+    assert (rule_history("M-1")[0].threshold_from, rule_history("M-1")[0].threshold_to) == (0.8, 0.9)
+
+
+def test_a_log_without_models_says_what_a_model_row_looks_like(hits):
+    at = app_test(PAGE).run()
+    assert any("No model in this hit log" in i.value for i in at.info)
+
+
+def test_a_model_in_shadow_shows_its_weeks_against_its_active_period(model_hits):
+    from rm_core.rules.lifecycle import move_rule
+
+    admin = Actor("tester", "admin")
+    move_rule(admin, "M-1", "candidate", "rules cover most of it")
+    move_rule(admin, "M-1", "shadow", "watch it for a month", shadow_days=30)
+    at = app_test(PAGE).run()
+    assert not at.exception
+    weeks = next(d.value for d in at.dataframe if "period" in d.value.columns)
+    assert set(weeks["period"]) == {"active"}  # the log ends before today's shadow move
+    assert int(weeks["hits"].sum()) == 3  # E3, E5, E6 at or above 0.8
