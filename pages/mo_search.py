@@ -300,7 +300,8 @@ if params.get("mo"):
     st.stop()
 
 search_tab, match_tab, ask_tab, dup_tab, cov_tab, import_tab, new_tab, emerging_tab = st.tabs(
-    ["Search", "Is this a known MO?", "Ask", "Duplicates", "Coverage", "Import", "New MO", "Emerging patterns"])
+    ["Search", "Is this a known MO?", "Ask", "Duplicates", "Coverage", "Import", "New MO", "Emerging patterns"],
+    key="mo-tab", on_change="rerun")  # the open tab is session state: a rerun that remounts the tabs keeps it
 
 FILTERS = {"abuse_family": ("Abuse type", ABUSE_FAMILIES), "stage": ("Stage", STAGES),
            "marketplaces": ("Marketplace", ("US", "UK", "DE", "FR", "IT", "ES", "IN", "JP", "CA", "MX", "BR", "AU")),
