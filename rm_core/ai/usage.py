@@ -6,30 +6,19 @@ the caller and writes an audit event in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
 from rm_core.audit import record_event
 from rm_core.errors import NotFound, UserError
 from rm_core.identity import Actor, require
-from rm_core.store.db import write_session
+from rm_core.store.db import write_session, writing
 from rm_core.store.models import AIUsage, utcnow
 
 FEATURES = ("mo_draft", "ask", "theme_names", "session_summary", "narrative", "mo_match")
 OUTCOMES = ("accepted", "edited", "discarded")
 MANUAL = "manual"  # a method that is no assist: an MO written from notes by hand (the baseline)
 
-
-@contextmanager
-def _writing(session: Session | None) -> Iterator[Session]:
-    """The caller's transaction when given (the demo world seeds the log inside its own), else a new one."""
-    if session is not None:
-        yield session
-        return
-    with write_session() as s:
-        yield s
 
 
 def log_assist(actor: Actor, feature: str, method: str, *, provider: str = "offline", model: str = "",
@@ -39,7 +28,7 @@ def log_assist(actor: Actor, feature: str, method: str, *, provider: str = "offl
     require(actor, "read")
     if feature not in FEATURES:
         raise UserError(f"Unknown AI feature {feature!r}; use one of {', '.join(FEATURES)}.")
-    with _writing(session) as s:
+    with writing(session) as s:
         row = AIUsage(at=at or utcnow(), actor=actor.name, feature=feature, method=method[:128],
                       provider=provider[:32], model=model[:128], latency_ms=round(float(latency_ms), 1),
                       input_tokens=input_tokens, output_tokens=output_tokens, fallback=fallback[:2000])
@@ -57,7 +46,7 @@ def record_outcome(actor: Actor, usage_id: int, outcome: str, *, record_id: str 
     require(actor, "read")
     if outcome not in OUTCOMES:
         raise UserError(f"Unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}.")
-    with _writing(session) as s:
+    with writing(session) as s:
         row = s.get(AIUsage, usage_id)
         if row is None:
             raise NotFound(f"No AI usage entry {usage_id}.")
@@ -77,7 +66,7 @@ def log_unassisted_mo(actor: Actor, mo_id: str, notes_at: dt.datetime, *, at: dt
     with (method `manual`, outcome accepted)."""
     require(actor, "mo.edit")
     saved_at = at or utcnow()
-    with _writing(session) as s:
+    with writing(session) as s:
         row = AIUsage(at=notes_at, actor=actor.name, feature="mo_draft", method=MANUAL, provider="none",
                       outcome="accepted", decided_at=saved_at, record_id=mo_id[:64],
                       minutes=round(max((saved_at - notes_at).total_seconds(), 0.0) / 60, 2))

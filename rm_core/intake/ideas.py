@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +23,7 @@ from rm_core.audit import latest_events, record_event, snapshot
 from rm_core.errors import NotFound, PermissionDenied, Problem, UserError, ValidationFailed
 from rm_core.identity import Actor, require
 from rm_core.settings import get_settings
-from rm_core.store.db import read_session, write_session
+from rm_core.store.db import read_session, writing
 from rm_core.store.models import (MO, Gap, Idea, Initiative, IntakeIdea, IntakeSupporter, Rule, StatusChange,
                                   WorkshopSession)
 from rm_core.trackers._records import add_status_change, next_id, when
@@ -233,15 +231,6 @@ def _check_links(s: Session, clean: IdeaInput, *, file: str | None = None, row: 
         raise ValidationFailed(problems)
 
 
-@contextmanager
-def _writing(session: Session | None) -> Iterator[Session]:
-    """The caller's transaction when given (the demo world seeds its intake inside its own), else a new one."""
-    if session is not None:
-        yield session
-        return
-    with write_session() as s:
-        yield s
-
 
 def submit_idea(actor: Actor, data: IdeaInput | dict[str, Any], *, at: dt.datetime | None = None,
                 session: Session | None = None) -> IntakeRecord:
@@ -249,7 +238,7 @@ def submit_idea(actor: Actor, data: IdeaInput | dict[str, Any], *, at: dt.dateti
     _require_submit(actor)
     clean = data if isinstance(data, IdeaInput) else validate_idea(data)
     moment = when(at)
-    with _writing(session) as s:
+    with writing(session) as s:
         _check_links(s, clean)
         idea = IntakeIdea(id=next_id(s, IntakeIdea, ID_PREFIX, ID_WIDTH), **clean.model_dump(),
                           submitter=actor.name, submitter_label=actor.label[:120], status="new", reason="",
@@ -304,7 +293,7 @@ def move_idea(actor: Actor, idea_id: str, to_status: str, *, reason: str = "",
         raise UserError("Merging needs the idea to merge into: use merge (the page's Merge into…).")
     reason = (reason or "").strip()
     moment = when(at)
-    with _writing(session) as s:
+    with writing(session) as s:
         idea = _load(s, idea_id, lock=True)
         if to_status not in NEXT_STATUSES[idea.status]:
             raise _not_allowed(idea, to_status)
@@ -330,7 +319,7 @@ def merge_idea(actor: Actor, idea_id: str, into_id: str, *, reason: str = "",
     ideas keep their history. Returns the idea merged into."""
     require(actor, "intake.triage")
     moment = when(at)
-    with _writing(session) as s:
+    with writing(session) as s:
         source = _load(s, idea_id, lock=True)
         target = _load(s, into_id, lock=True)
         if source.id == target.id:
@@ -379,7 +368,7 @@ def support_idea(actor: Actor, idea_id: str, *, supported: bool = True, at: dt.d
     """Back an idea with a +1 (or take it back); returns its supporter count. Submitters back their own idea
     already; merged and declined ideas take no more support."""
     _require_submit(actor)
-    with _writing(session) as s:
+    with writing(session) as s:
         idea = _load(s, idea_id)
         if idea.status in ("merged", "declined"):
             where = f" back {idea.merged_into} instead" if idea.merged_into else ""

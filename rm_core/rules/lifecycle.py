@@ -9,8 +9,7 @@ like retiring, only an admin does it, with a reason, and it lands in the same hi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from rm_core.audit import record_event, snapshot
 from rm_core.errors import NotFound, UserError
 from rm_core.identity import Actor, require
-from rm_core.store.db import read_session, write_session
+from rm_core.store.db import read_session, write_session, writing
 from rm_core.store.models import Rule, RuleEvent, utcnow
 
 # (from, to) -> permission needed
@@ -160,15 +159,6 @@ class ModelInput(BaseModel):
     action: Literal["block", "review", "monitor"] = "review"
 
 
-@contextmanager
-def _writing(session: Session | None) -> Iterator[Session]:
-    """The caller's transaction when given (the demo world registers its models inside its own), else a new one."""
-    if session is not None:
-        yield session
-        return
-    with write_session() as s:
-        yield s
-
 
 def register_model(actor: Actor, model: ModelInput | dict, *, today: dt.date | None = None,
                    session: Session | None = None) -> RuleRecord:
@@ -178,7 +168,7 @@ def register_model(actor: Actor, model: ModelInput | dict, *, today: dt.date | N
         model = model if isinstance(model, ModelInput) else ModelInput.model_validate(model)
     except ValidationError as exc:
         raise UserError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-    with _writing(session) as s:
+    with writing(session) as s:
         if s.get(Rule, model.id) is not None:
             raise UserError(f"{model.id} is already in the registry; detector ids are unique across rules and "
                             "models.")
@@ -200,7 +190,7 @@ def set_model_threshold(actor: Actor, model_id: str, threshold: float, reason: s
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise UserError(f"threshold: {threshold!r} is not a number from 0 to 1")
     require(actor, "rule.retire")
-    with _writing(session) as s:
+    with writing(session) as s:
         row = s.get(Rule, model_id)
         if row is None:
             raise NotFound(f"No model {model_id}.")

@@ -132,3 +132,14 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
         with Session(bind=conn, expire_on_commit=False) as session:
             with session.begin():
                 yield session
+
+
+@contextmanager
+def writing(session: Session | None = None) -> Iterator[Session]:
+    """The caller's write transaction when given (the demo world writes through services inside its own), else a
+    new `write_session`."""
+    if session is not None:
+        yield session
+        return
+    with write_session() as s:
+        yield s
